@@ -1,0 +1,1 @@
+"""Campus: a PostgreSQL-centric backend that speaks PostgREST's HTTP dialect."""

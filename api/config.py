@@ -1,0 +1,35 @@
+"""Settings from the environment: Campus's own names, and PostgREST's `PGRST_*` names where they overlap."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None  # None: use the embedded cluster
+    data_dir: Path
+    server_host: str
+    server_port: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            database_url=env.get("DATABASE_URL") or env.get("PGRST_DB_URI") or None,
+            data_dir=Path(env.get("CAMPUS_DATA_DIR", ".campus")),
+            server_host=env.get("PGRST_SERVER_HOST", "127.0.0.1"),
+            server_port=int(env.get("PGRST_SERVER_PORT", "3000")),
+        )
+
+
+def mask_password(url: str) -> str:
+    """The URL with its password replaced by ***, for error messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

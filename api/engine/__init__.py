@@ -1,0 +1,1 @@
+"""The REST engine: auth → request → plan → query → tx → response (DESIGN §1)."""

@@ -1,0 +1,1 @@
+"""Schema migrations: the sqitch plan, applied through yoyo, then the stateless objects."""

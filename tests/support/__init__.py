@@ -1,0 +1,1 @@
+"""Test support: one throwaway PostgreSQL cluster per run, a migrated template, cheap clones."""
