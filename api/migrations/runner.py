@@ -185,6 +185,7 @@ class Migrator:
         files = self.stateless_files()
         digest = stateless.digest(files)
         with self._connect() as conn:
+            conn.execute(f"create schema if not exists {REGISTRY_SCHEMA}")
             conn.execute(
                 f"create table if not exists {stateless.STATE_TABLE}"
                 " (id boolean primary key default true check (id), digest text not null,"

@@ -75,7 +75,7 @@ class PgTapItem(pytest.Item):
         if problems:
             raise PgTapFailure("\n".join([*problems, "--- TAP output ---", *result.lines]))
 
-    def repr_failure(self, excinfo, style=None):  # noqa: ARG002 - pytest's signature
+    def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, PgTapFailure):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
