@@ -28,6 +28,8 @@ def db_dir(tmp_path: Path) -> Path:
     """A private copy of db/ that a test may extend with changes of its own."""
     copy = tmp_path / "db"
     shutil.copytree(DB_DIR, copy)
+    for folder in ("functions", "views", "policies"):
+        (copy / folder).mkdir(exist_ok=True)
     return copy
 
 
