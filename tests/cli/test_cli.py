@@ -197,3 +197,19 @@ def test_ready_is_503_while_the_database_is_unreachable(data_dir: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)
+
+
+def test_serve_starts_again_after_sigkill(data_dir: Path) -> None:
+    port = _free_port()
+    first = _serve(data_dir, port)
+    _wait_for(f"http://127.0.0.1:{port}/live", first)
+    first.kill()  # no cleanup at all: the cluster stays up, the port is freed
+    first.communicate(timeout=30)
+    second = _serve(data_dir, port)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/live", second)
+        assert _get(f"http://127.0.0.1:{port}/ready") == (200, {"status": "ready"})
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=60)
+    assert second.returncode == 0
