@@ -13,6 +13,7 @@ import psycopg
 from api import logs
 from api.cluster import ClusterError, EmbeddedCluster
 from api.config import Settings, mask_password
+from api.engine.settings import SettingsError
 from api.migrations.runner import DB_DIR, MigrationError, Migrator
 from api.migrations.sqitch_plan import PlanError, read_plan
 from api.migrations.stateless import StatelessError, render_script
@@ -104,12 +105,14 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 # -- campus serve ------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from api.engine.settings import EngineSettings
     from api.server import serve
 
-    settings = replace(
-        settings, server_host=args.host or settings.server_host, server_port=args.port or settings.server_port
-    )
-    serve(settings, migrate=not args.no_migrate)
+    engine = EngineSettings.from_file(args.config) if args.config else EngineSettings.from_env()
+    for warning in engine.warnings:
+        print(f"campus: {warning}", file=sys.stderr)
+    engine = replace(engine, server_host=args.host or engine.server_host, server_port=args.port or engine.server_port)
+    serve(engine, settings.data_dir, settings.database_url, migrate=not args.no_migrate)
     return 0
 
 
@@ -138,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default PGRST_SERVER_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default PGRST_SERVER_PORT or 3000)")
     serve.add_argument("--no-migrate", action="store_true", help="serve the database as it is")
+    serve.add_argument(
+        "--config", metavar="FILE", help="a PostgREST-format config file (PGRST_* variables override it)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser(
@@ -195,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = settings.database_url or EmbeddedCluster(settings.data_dir).url()
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         print(f"campus: cannot connect to {mask_password(url)}: {reason}", file=sys.stderr)
-    except (ClusterError, CommandError, MigrationError, PlanError, StatelessError) as error:
+    except (ClusterError, CommandError, MigrationError, PlanError, StatelessError, SettingsError) as error:
         print(f"campus: {error}", file=sys.stderr)
     return EXIT_FAILURE
 

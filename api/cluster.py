@@ -132,8 +132,8 @@ class EmbeddedCluster:
     def logfile(self) -> Path:
         return self.root / "log" / "postgresql.log"
 
-    def url(self, database: str = DATABASE) -> str:
-        return f"postgresql://{SUPERUSER}@/{database}?host={self.socket_dir}"
+    def url(self, database: str = DATABASE, user: str = SUPERUSER) -> str:
+        return f"postgresql://{user}@/{database}?host={self.socket_dir}"
 
     def _reachable_by_service_user(self, path: Path) -> bool:
         """Whether every existing ancestor of `path` lets the server user through."""

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str | None  # None: use the embedded cluster
+    database_url: str | None  # the owner's connection, for migrations; None: the embedded cluster
     data_dir: Path
     server_host: str
     server_port: int

@@ -1,31 +1,102 @@
 """`campus serve`: find or start the database, migrate it, serve HTTP, and shut down cleanly.
 
-With no DATABASE_URL/PGRST_DB_URI the embedded cluster is started, and stopped again on exit
-(Ctrl-C or SIGTERM) if this process started it.
+With no database URL (DATABASE_URL or PGRST_DB_URI) the embedded cluster is started, and
+stopped again on exit (Ctrl-C or SIGTERM) if this process started it. Migrations run as the
+URL's user (the embedded superuser owns everything); the REST engine connects as `authenticator`
+on the embedded cluster, and as the URL's user otherwise — PostgREST's `db-uri` semantics.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
+from dataclasses import replace
+from pathlib import Path
 
+import psycopg
 import uvloop
 from aiohttp import web
 
 from api.cluster import EmbeddedCluster
-from api.config import Settings, mask_password
+from api.config import mask_password
+from api.engine.app import RestEngine
+from api.engine.jwt import JwtSettings, JwtVerifier
+from api.engine.schema_cache import SchemaCacheHolder
+from api.engine.settings import EngineSettings
+from api.engine.tx import Executor, make_pool
 from api.health import add_health_routes
 from api.logs import get_logger
 from api.migrations.runner import Migrator
 
 log = get_logger("campus.serve")
+MAX_BODY = 10 * 1024 * 1024  # PostgREST-compatible default request size limit
 
 
-def build_app(migrator: Migrator) -> web.Application:
-    app = web.Application()
-    add_health_routes(app, migrator)
+def embedded_jwt_secret(data_dir: Path) -> str:
+    """A per-installation secret for the embedded setup, kept beside the cluster (mode 0600)."""
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def jwt_settings(settings: EngineSettings) -> JwtSettings:
+    return JwtSettings(
+        secret=settings.jwt_secret,
+        secret_is_base64=settings.jwt_secret_is_base64,
+        audience=settings.jwt_aud,
+        role_claim_key=settings.jwt_role_claim_key,
+        anon_role=settings.db_anon_role,
+        cache_max_entries=settings.jwt_cache_max_entries,
+    )
+
+
+def build_app(
+    settings: EngineSettings, migrator: Migrator, engine_url: str, require_migrations: bool = True
+) -> web.Application:
+    """The aiohttp application: health routes, then the REST engine for every other path."""
+    app = web.Application(client_max_size=MAX_BODY)
+    add_health_routes(app, migrator if require_migrations else None, migrator.url)
+    cache = SchemaCacheHolder()
+    pool = make_pool(
+        engine_url, settings.db_pool, settings.db_pool_acquisition_timeout, settings.db_prepared_statements
+    )
+    pre_request = tuple(settings.db_pre_request.split(".", 1)) if settings.db_pre_request else None
+    engine = RestEngine(
+        settings,
+        JwtVerifier(jwt_settings(settings)),
+        cache,
+        Executor(pool, pre_request if pre_request and len(pre_request) == 2 else None),
+    )
+
+    async def lifecycle(_: web.Application):
+        await pool.open(wait=False)
+        await cache.start(
+            engine_url,
+            settings.db_schemas,
+            settings.db_extra_search_path,
+            settings.db_channel,
+            settings.db_channel_enabled,
+        )
+        yield
+        await cache.close()
+        await pool.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_route("*", "/{path:.*}", engine.handle)
     return app
+
+
+def _is_managed(migrator: Migrator) -> bool:
+    """Whether /ready should wait for migrations; an unreachable database counts as managed."""
+    try:
+        return migrator.is_managed()
+    except psycopg.OperationalError:
+        return True
 
 
 async def _serve_until_signalled(app: web.Application, host: str, port: int) -> None:
@@ -45,22 +116,29 @@ async def _serve_until_signalled(app: web.Application, host: str, port: int) -> 
         await runner.cleanup()
 
 
-def serve(settings: Settings, migrate: bool = True) -> None:
+def serve(settings: EngineSettings, data_dir: Path, owner_url: str | None, migrate: bool = True) -> None:
+    """`owner_url` runs migrations (DATABASE_URL); the engine connects with `settings.db_uri` (PGRST_DB_URI)."""
     cluster: EmbeddedCluster | None = None
     started_cluster = False
-    url = settings.database_url
+    url = owner_url or settings.db_uri
+    engine_url = settings.db_uri or url
     if url is None:
-        cluster = EmbeddedCluster(settings.data_dir)
+        cluster = EmbeddedCluster(data_dir)
         started_cluster = cluster.start()
         url = cluster.url()
+        engine_url = cluster.url(user="authenticator")
+        if settings.jwt_secret is None:
+            settings = replace(settings, jwt_secret=embedded_jwt_secret(cluster.data_dir))
         log.info("embedded cluster", data_dir=str(cluster.data_dir), started=started_cluster)
+    assert engine_url is not None
     try:
         migrator = Migrator(url)
         if migrate:
             applied = migrator.up()
             log.info("migrated", database=mask_password(url), applied=applied)
+        app = build_app(settings, migrator, engine_url, require_migrations=migrate or _is_managed(migrator))
         with contextlib.suppress(KeyboardInterrupt):
-            uvloop.run(_serve_until_signalled(build_app(migrator), settings.server_host, settings.server_port))
+            uvloop.run(_serve_until_signalled(app, settings.server_host, settings.server_port))
     finally:
         if cluster is not None and started_cluster:
             cluster.stop()

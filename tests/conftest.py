@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from support.databases import ThrowawayCluster, close_test_cluster, shared_cluster
 from support.pgtap import PgTapFile
 

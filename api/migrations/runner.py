@@ -101,6 +101,15 @@ class Migrator:
                 rows = []
         return dict(rows)
 
+    def is_managed(self) -> bool:
+        """Whether this database has a Campus migration registry (yoyo's or sqitch's)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "select to_regclass('yoyo._yoyo_migration') is not null"
+                " or exists (select from pg_catalog.pg_tables where schemaname = 'sqitch' and tablename = 'changes')"
+            ).fetchone()
+        return bool(row and row[0])
+
     def status(self) -> list[ChangeStatus]:
         applied = self.applied()
         return [ChangeStatus(c.name, c.note, applied.get(c.name)) for c in self.changes]

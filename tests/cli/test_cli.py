@@ -170,15 +170,26 @@ def test_serve_on_the_embedded_cluster_then_sigterm_stops_it(data_dir: Path) -> 
 
 def test_ready_is_503_with_a_reason_while_migrations_are_pending(data_dir: Path) -> None:
     cluster = EmbeddedCluster(data_dir)
-    cluster.start()  # started by someone else (nothing deployed yet): serve must leave it running
+    cluster.start()  # started by someone else: serve must leave it running
     port = _free_port()
+    ready_url = f"http://127.0.0.1:{port}/ready"
+
+    # No Campus registry yet: a foreign database, served as it is and only checked for reachability.
     server = _serve(data_dir, port, "--no-migrate")
     try:
         _wait_for(f"http://127.0.0.1:{port}/live", server)
-        assert _get(f"http://127.0.0.1:{port}/ready") == (
-            503,
-            {"status": "unavailable", "reason": "1 migration(s) pending: bootstrap"},
-        )
+        assert _get(ready_url) == (200, {"status": "ready"})
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+
+    # A Campus database with a change not deployed: not ready, and says why.
+    assert campus("migrate", "up", data_dir=data_dir).returncode == 0
+    assert campus("migrate", "down", data_dir=data_dir).returncode == 0
+    server = _serve(data_dir, port, "--no-migrate")
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/live", server)
+        assert _get(ready_url) == (503, {"status": "unavailable", "reason": "1 migration(s) pending: bootstrap"})
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)

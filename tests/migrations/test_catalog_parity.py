@@ -9,11 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from support.databases import ThrowawayCluster
 
 from api.cluster import SUPERUSER
 from api.migrations import stateless
 from api.migrations.runner import DB_DIR, Migrator
+from support.databases import ThrowawayCluster
 
 PLAN_DIR = DB_DIR / "migrations"
 

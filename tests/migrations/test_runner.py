@@ -7,11 +7,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from support.databases import ThrowawayCluster
 
 from api.migrations.runner import DB_DIR, MigrationError, Migrator
 from api.migrations.sqitch_plan import PlanError, read_plan, strip_transaction_control
 from api.migrations.stateless import StatelessError, read_stateless
+from support.databases import ThrowawayCluster
 
 
 def _add_change(db_dir: Path, name: str, deploy: str, revert: str, verify: str, requires: str = "") -> None:

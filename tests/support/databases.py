@@ -32,8 +32,8 @@ class ThrowawayCluster:
         self._template_ready = False
 
     # -- connection details --------------------------------------------------------------------
-    def url(self, database: str) -> str:
-        return self.cluster.url(database)
+    def url(self, database: str, user: str = SUPERUSER) -> str:
+        return self.cluster.url(database, user=user)
 
     def janitor(self, name: str, template: str | None = None, as_template: bool = False) -> DatabaseJanitor:
         return DatabaseJanitor(
