@@ -112,7 +112,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     for warning in engine.warnings:
         print(f"campus: {warning}", file=sys.stderr)
     engine = replace(engine, server_host=args.host or engine.server_host, server_port=args.port or engine.server_port)
-    serve(engine, settings.data_dir, settings.database_url, migrate=not args.no_migrate)
+    serve(engine, settings.data_dir, settings.database_url, migrate=not args.no_migrate, workers=args.workers)
     return 0
 
 
@@ -141,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default PGRST_SERVER_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default PGRST_SERVER_PORT or 3000)")
     serve.add_argument("--no-migrate", action="store_true", help="serve the database as it is")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes sharing the port (one per core; default 1)",
+    )
     serve.add_argument(
         "--config", metavar="FILE", help="a PostgREST-format config file (PGRST_* variables override it)"
     )

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import signal
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,12 +101,12 @@ def _is_managed(migrator: Migrator) -> bool:
         return True
 
 
-async def _serve_until_signalled(app: web.Application, host: str, port: int) -> None:
+async def _serve_until_signalled(app: web.Application, host: str, port: int, reuse_port: bool = False) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port)
     await site.start()
-    log.info("listening", url=f"http://{host}:{port}")
+    log.info("listening", url=f"http://{host}:{port}", pid=os.getpid())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -116,7 +118,47 @@ async def _serve_until_signalled(app: web.Application, host: str, port: int) -> 
         await runner.cleanup()
 
 
-def serve(settings: EngineSettings, data_dir: Path, owner_url: str | None, migrate: bool = True) -> None:
+def run_workers(make_app: Callable[[], web.Application], host: str, port: int, workers: int) -> None:
+    """Serve with `workers` processes sharing the port (SO_REUSEPORT): one event loop per core.
+
+    Each worker builds its own application (pool, schema cache, listener) after the fork. The
+    parent only forwards SIGINT/SIGTERM and, when one worker dies, stops the others.
+    """
+    if workers <= 1:
+        with contextlib.suppress(KeyboardInterrupt):
+            uvloop.run(_serve_until_signalled(make_app(), host, port))
+        return
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                uvloop.run(_serve_until_signalled(make_app(), host, port, reuse_port=True))
+            except BaseException:  # a worker reports and exits; the parent notices
+                log.exception("worker failed")
+                code = 1
+            os._exit(code)
+        children.append(pid)
+
+    def stop_all(signum: int, _frame: object = None) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
+    remaining = set(children)
+    while remaining:
+        pid, _status = os.wait()
+        remaining.discard(pid)
+        if remaining:
+            stop_all(signal.SIGTERM)
+
+
+def serve(
+    settings: EngineSettings, data_dir: Path, owner_url: str | None, migrate: bool = True, workers: int = 1
+) -> None:
     """`owner_url` runs migrations (DATABASE_URL); the engine connects with `settings.db_uri` (PGRST_DB_URI)."""
     cluster: EmbeddedCluster | None = None
     started_cluster = False
@@ -136,9 +178,13 @@ def serve(settings: EngineSettings, data_dir: Path, owner_url: str | None, migra
         if migrate:
             applied = migrator.up()
             log.info("migrated", database=mask_password(url), applied=applied)
-        app = build_app(settings, migrator, engine_url, require_migrations=migrate or _is_managed(migrator))
-        with contextlib.suppress(KeyboardInterrupt):
-            uvloop.run(_serve_until_signalled(app, settings.server_host, settings.server_port))
+        require_migrations = migrate or _is_managed(migrator)
+        run_workers(
+            lambda: build_app(settings, migrator, engine_url, require_migrations),
+            settings.server_host,
+            settings.server_port,
+            workers,
+        )
     finally:
         if cluster is not None and started_cluster:
             cluster.stop()

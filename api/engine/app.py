@@ -7,27 +7,26 @@ sent as they are.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 from aiohttp import web
 
-from api.engine.error_mapping import api_error_from_postgres, error_headers, schema_cache_not_loaded_error
+from api.engine.error_mapping import api_error_from_postgres, schema_cache_not_loaded_error
 from api.engine.errors import ApiError
 from api.engine.jwt import Identity, JwtVerifier
-from api.engine.ranges import content_range, read_status
-from api.engine.read_plan import plan_read
-from api.engine.request import ApiRequest, MediaType, parse_request
+from api.engine.media import negotiate
+from api.engine.read_plan import plan_read, relation_not_found
+from api.engine.request import ApiRequest, parse_request
+from api.engine.response import error_response, read_response
 from api.engine.schema_cache import SchemaCacheHolder
 from api.engine.settings import EngineSettings
-from api.engine.sql_read import build_read
+from api.engine.sql_read import build_explain, build_read, planned_rows
+from api.engine.timing import StageTimer
 from api.engine.tx import Executor, RequestContext
+from api.logs import get_logger
 
-JSON = "application/json; charset=utf-8"
-SINGULAR = "application/vnd.pgrst.object+json"
-CSV = "text/csv"
-CONTENT_TYPES = {"json": JSON, "object": f"{SINGULAR}; charset=utf-8", "csv": f"{CSV}; charset=utf-8"}
+log = get_logger("campus.engine")
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -39,9 +38,18 @@ class RestEngine:
     executor: Executor
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        timer = StageTimer(self.settings.server_timing_enabled)
+        response = await self.respond(request, timer)
+        timer.mark("response")
+        if (timing := timer.header()) is not None:
+            response.headers["Server-Timing"] = timing
+        return response
+
+    async def respond(self, request: web.Request, timer: StageTimer) -> web.StreamResponse:
         identity: Identity | None = None
         try:
             identity = self.verifier.verify(request.headers.get("Authorization"))
+            timer.mark("jwt")
             body = await request.read() if request.method not in READ_METHODS else None
             api = parse_request(
                 request.method,
@@ -51,19 +59,25 @@ class RestEngine:
                 body,
                 schemas=self.settings.db_schemas,
             )
-            return await self.dispatch(request, api, identity)
+            timer.mark("parse")
+            return await self.dispatch(request, api, identity, timer)
         except ApiError as error:
             return error_response(error)
         except psycopg.Error as error:
             authenticated = identity is not None and identity.role != self.settings.db_anon_role
             return error_response(api_error_from_postgres(error, authenticated=authenticated))
+        except Exception:  # a bug of ours: log it, never show a traceback to the client
+            log.exception("request failed", method=request.method, path=request.path)
+            return error_response(ApiError(500, "PGRSTX00", "Internal server error"))
 
-    async def dispatch(self, request: web.Request, api: ApiRequest, identity: Identity) -> web.StreamResponse:
+    async def dispatch(
+        self, request: web.Request, api: ApiRequest, identity: Identity, timer: StageTimer
+    ) -> web.StreamResponse:
         cache = self.schema_cache.current
         if cache is None:
             raise schema_cache_not_loaded_error()
         if api.target.kind == "relation" and api.method in READ_METHODS:
-            return await self.read(request, api, identity, cache)
+            return await self.read(request, api, identity, cache, timer)
         if api.target.kind == "relation" and api.method == "OPTIONS":
             return relation_options(api, cache)
         raise ApiError(
@@ -73,54 +87,35 @@ class RestEngine:
             details=f"{api.method} on {api.target.kind} is not implemented yet",
         )
 
-    async def read(self, request: web.Request, api: ApiRequest, identity: Identity, cache) -> web.StreamResponse:
-        kind = negotiate(api.accept)
-        plan = plan_read(api, cache, self.settings.db_max_rows)
-        statement = build_read(plan, kind, want_body=api.method == "GET")
-        row = await self.executor.run(request_context(request, api, identity, self.settings), statement, read_only=True)
+    async def read(
+        self, request: web.Request, api: ApiRequest, identity: Identity, cache, timer: StageTimer
+    ) -> web.StreamResponse:
+        media = negotiate(api.accept)
+        plan = plan_read(api, cache, self.settings.db_max_rows, aggregates=self.settings.db_aggregates_enabled)
+        timer.mark("plan")
+        context = request_context(request, api, identity, self.settings, cache.role_settings.get(identity.role, ()))
+        count = plan.count
+        planned: int | None = None
+        if count in {"planned", "estimated"}:
+            (explained,) = await self.executor.run(context, [build_explain(plan)], read_only=True)
+            planned = planned_rows(explained)
+            exact = count == "estimated" and (self.settings.db_max_rows is None or planned <= self.settings.db_max_rows)
+            plan = replace(plan, count="exact" if exact else None)
+        statement = build_read(plan, media.kind, want_body=api.method == "GET", strip_nulls=media.strip_nulls)
+        (row,) = await self.executor.run(context, [statement], read_only=True)
+        timer.mark("transaction")
         assert row is not None
-        total, page_total, body, headers_json, status_override = row
-        if kind == "object" and page_total != 1:
-            raise ApiError(
-                406,
-                "PGRST116",
-                "Cannot coerce the result to a single JSON object",
-                details=f"The result contains {page_total} rows",
-            )
-        status, error = read_status(plan.root.range.offset, page_total, total, plan.count is not None)
-        if error is not None:
-            raise error
-        headers = {"Content-Range": content_range(plan.root.range.offset, page_total, total)}
-        if plan.count:
-            headers["Preference-Applied"] = f"count={plan.count}"
-        response = web.Response(
-            status=int(status_override) if status_override else status,
-            body=body.encode() if api.method == "GET" else None,
-            headers=headers,
-        )
-        response.content_type = CONTENT_TYPES[kind].split(";")[0]
-        response.charset = "utf-8"
-        apply_response_headers(response, headers_json)
-        return response
+        total = row[0] if plan.count == "exact" else planned
+        return read_response(api, media, plan.root.range.offset, count, row, total)
 
 
-def negotiate(accept: tuple[MediaType, ...]) -> str:
-    """The body kind for the first acceptable media type (clients send */*; none means JSON)."""
-    if not accept:
-        return "json"
-    for media in accept:
-        full = f"{media.type}/{media.subtype}"
-        if full in {"application/json", "*/*", "application/*"}:
-            return "json"
-        if full == SINGULAR:
-            return "object"
-        if full in {CSV, "text/*"}:
-            return "csv"
-    offered = ", ".join(f"{m.type}/{m.subtype}" for m in accept)
-    raise ApiError(406, "PGRST107", f"None of these media types are available: {offered}")
-
-
-def request_context(request: web.Request, api: ApiRequest, identity: Identity, settings: EngineSettings):
+def request_context(
+    request: web.Request,
+    api: ApiRequest,
+    identity: Identity,
+    settings: EngineSettings,
+    role_settings: tuple[tuple[str, str], ...] = (),
+) -> RequestContext:
     headers = {name.lower(): value for name, value in request.headers.items() if name.lower() != "cookie"}
     return RequestContext(
         role=identity.role,
@@ -131,23 +126,13 @@ def request_context(request: web.Request, api: ApiRequest, identity: Identity, s
         cookies=dict(request.cookies),
         search_path=(api.schema, *settings.db_extra_search_path),
         timezone=api.preferences.timezone,
+        role_settings=role_settings,
     )
-
-
-def apply_response_headers(response: web.StreamResponse, headers_json: str | None) -> None:
-    """`response.headers` set by SQL: a JSON array of one-key objects (a name may repeat)."""
-    if not headers_json:
-        return
-    for item in json.loads(headers_json):
-        for name, value in item.items():
-            response.headers.add(name, str(value))
 
 
 def relation_options(api: ApiRequest, cache) -> web.Response:
     relation = cache.relation(api.schema, api.target.name)
     if relation is None:
-        from api.engine.read_plan import relation_not_found
-
         raise relation_not_found(api.schema, api.target.name, cache)
     allowed = ["OPTIONS", "GET", "HEAD"]
     if relation.insertable:
@@ -159,13 +144,3 @@ def relation_options(api: ApiRequest, cache) -> web.Response:
     if relation.deletable:
         allowed.append("DELETE")
     return web.Response(status=200, headers={"Allow": ",".join(allowed)})
-
-
-def error_response(error: ApiError) -> web.Response:
-    return web.Response(
-        status=error.status,
-        body=error.body(),
-        headers=error_headers(error),
-        content_type="application/json",
-        charset="utf-8",
-    )

@@ -104,6 +104,10 @@ class ReadNode:
     def embeds(self) -> list[EmbedNode]:
         return [item for item in self.select if isinstance(item, EmbedNode)]
 
+    @property
+    def has_aggregates(self) -> bool:
+        return any(isinstance(i, SelectCount) or (isinstance(i, SelectColumn) and i.aggregate) for i in self.select)
+
 
 @dataclass
 class EmbedNode:
@@ -152,6 +156,7 @@ class _Planner:
     request: ApiRequest
     cache: SchemaCache
     max_rows: int | None
+    aggregates: bool
     aliases: count = field(default_factory=count)
 
     def new_alias(self) -> str:
@@ -171,6 +176,7 @@ class _Planner:
         node = ReadNode(relation, self.new_alias())
         for item in items or (Star(),):
             node.select.append(self.select_item(node, item, path))
+        self.check_aggregates(node)
         self.check_embed_filters(node, path)
         node.where = [self.predicate(node, f.predicate) for f in self.request.filters_at(path)]
         node.order = [self.order_term(node, term) for term in self.request.order_at(path)]
@@ -218,6 +224,18 @@ class _Planner:
         if not found:
             raise _no_relationship(origin.name, name, hint, self.cache)
         raise _ambiguous(origin.name, name, found)
+
+    def check_aggregates(self, node: ReadNode) -> None:
+        if node.has_aggregates and not self.aggregates:
+            raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
+        for embed in node.embeds:
+            if embed.spread and not embed.to_one and embed.node.has_aggregates:
+                raise ApiError(
+                    400,
+                    "PGRST127",
+                    "Feature not implemented",
+                    details="Aggregates are not implemented for one-to-many or many-to-many spreads.",
+                )
 
     def check_embed_filters(self, node: ReadNode, path: tuple[str, ...]) -> None:
         """A filter, order or range addressed to an embed that is not in `select` is an error."""
@@ -361,10 +379,12 @@ def _ambiguous(origin: QualifiedName, name: str, found: list[Relationship]) -> A
     )
 
 
-def plan_read(request: ApiRequest, cache: SchemaCache, max_rows: int | None = None) -> ReadPlan:
+def plan_read(
+    request: ApiRequest, cache: SchemaCache, max_rows: int | None = None, *, aggregates: bool = False
+) -> ReadPlan:
     relation = cache.relation(request.schema, request.target.name)
     if relation is None:
         raise relation_not_found(request.schema, request.target.name, cache)
-    planner = _Planner(request, cache, max_rows)
+    planner = _Planner(request, cache, max_rows, aggregates)
     root = planner.node(relation, request.select, ())
     return ReadPlan(root, request.preferences.count)

@@ -148,6 +148,9 @@ class SchemaCache:
     schemas: tuple[str, ...]  # the exposed schemas
     loaded_at: float  # time.time() when the catalog was read
     extra_search_path: tuple[str, ...] = ()
+    # `alter role … set` settings (statement_timeout…), applied when a request switches to the role,
+    # since SET ROLE alone does not apply them.
+    role_settings: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         return self.relations.get(QualifiedName(schema, name))
@@ -160,6 +163,16 @@ class SchemaCache:
 
 
 # -- catalog queries ------------------------------------------------------------------------------
+# Per-role settings (for this database or all databases; the database-specific ones come last so
+# they win when applied in order).
+ROLE_SETTINGS_SQL = """
+select r.rolname, s.setconfig
+  from pg_catalog.pg_db_role_setting s
+  join pg_catalog.pg_roles r on r.oid = s.setrole
+ where s.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = pg_catalog.current_database()))
+ order by r.rolname, s.setdatabase
+"""
+
 # Every query runs with an empty search_path, so format_type() and pg_get_expr() qualify every
 # name outside pg_catalog ('app.mood', nextval('app.t_id_seq'::regclass)) whatever the caller's
 # settings are.
@@ -433,7 +446,15 @@ class _Loader:
             schemas=self.schemas,
             loaded_at=time.time(),
             extra_search_path=self.extra,
+            role_settings=MappingProxyType(self.role_settings()),
         )
+
+    def role_settings(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        settings: dict[str, tuple[tuple[str, str], ...]] = {}
+        for role, config in self.conn.execute(ROLE_SETTINGS_SQL).fetchall():
+            pairs = tuple(tuple(item.split("=", 1)) for item in config if "=" in item)
+            settings[role] = settings.get(role, ()) + pairs  # type: ignore[operator]
+        return settings
 
     # -- raw catalog --------------------------------------------------------------------------
     def read_catalog(self) -> None:

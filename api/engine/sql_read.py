@@ -14,7 +14,8 @@ Shape (embeds are lateral subqueries producing one JSON value each):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from psycopg import sql
@@ -32,6 +33,7 @@ from api.engine.read_plan import (
     SelectColumn,
     SelectCount,
 )
+from api.engine.request import PageRange
 
 SIMPLE_SQL = {
     "eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
@@ -148,10 +150,38 @@ class _Builder:
                 )
             elif isinstance(item, SelectColumn):
                 items.append(self.column(node.alias, item))
+            elif isinstance(item, EmbedNode) and item.spread:
+                items += self.spread_output(item)
             elif isinstance(item, EmbedNode) and not item.hidden:
                 items.append(self.embed_output(item))
         items += [self.column(node.alias, hidden) for hidden in node.hidden]
         return items
+
+    def group_by(self, node: ReadNode) -> list[sql.Composable]:
+        """With aggregates, every other selected expression is a grouping key (as in PostgREST)."""
+        keys: list[sql.Composable] = []
+        for item in node.select:
+            if isinstance(item, Star):
+                keys += [sql.Identifier(node.alias, c.name) for c in node.relation.columns]
+            elif isinstance(item, SelectColumn) and not item.aggregate:
+                expr = self.field(node.alias, item.ref)
+                keys.append(sql.SQL("cast({} as {})").format(expr, sql.SQL(item.cast)) if item.cast else expr)
+            elif isinstance(item, EmbedNode) and item.spread:
+                keys += [sql.Identifier(item.node.alias, key) for key in output_keys(item.node)]
+            elif isinstance(item, EmbedNode) and not item.hidden:
+                keys.append(sql.Identifier(item.node.alias, "body"))
+            if isinstance(item, EmbedNode):  # columns a related order reads ride beside the body
+                keys += [sql.Identifier(item.node.alias, h.output) for h in item.node.hidden]
+        return keys
+
+    @staticmethod
+    def spread_output(embed: EmbedNode) -> list[sql.Composable]:
+        """`...rel(cols)`: the embed's keys become the parent's (arrays of values for to-many)."""
+        template = "{} as {}" if embed.to_one else "coalesce({}, '[]') as {}"
+        return [
+            sql.SQL(template).format(sql.Identifier(embed.node.alias, key), sql.Identifier(key))
+            for key in output_keys(embed.node)
+        ]
 
     def column(self, alias: str, item: SelectColumn) -> sql.Composable:
         expr = self.field(alias, item.ref)
@@ -184,6 +214,10 @@ class _Builder:
         parts = [sql.SQL("select {} from {}").format(sql.SQL(", ").join(selected), source), *joins]
         if where:
             parts.append(sql.SQL("where {}").format(sql.SQL(" and ").join(where)))
+        if node.has_aggregates:
+            keys = self.group_by(node)
+            if keys:
+                parts.append(sql.SQL("group by {}").format(sql.SQL(", ").join(keys)))
         if node.order:
             terms = [self.order_term(node.alias, o) for o in node.order]
             parts.append(sql.SQL("order by {}").format(sql.SQL(", ").join(terms)))
@@ -208,13 +242,23 @@ class _Builder:
             alias = sql.Identifier(embed.node.alias)
             sub = self.embed_body(embed, alias, inner)
             joins.append(sql.SQL("left join lateral ({}) as {} on true").format(sub, alias))
-            if embed.inner:
+            if embed.inner and not embed.spread:
                 where.append(sql.SQL("{} is not null").format(sql.Identifier(embed.node.alias, "body")))
         return joins, where
 
     @staticmethod
     def embed_body(embed: EmbedNode, alias: sql.Identifier, inner: sql.Composable) -> sql.Composable:
         """One JSON value per parent row: an object (or null) for to-one, an array for to-many."""
+        if embed.spread and embed.to_one:
+            return sql.SQL("select {a}.* from ({q}) as {a}").format(a=alias, q=inner)
+        if embed.spread:
+            columns = sql.SQL(", ").join(
+                sql.SQL("pg_catalog.jsonb_agg({}) as {}").format(
+                    sql.Identifier(embed.node.alias, key), sql.Identifier(key)
+                )
+                for key in output_keys(embed.node)
+            )
+            return sql.SQL("select {c} from ({q}) as {a}").format(c=columns, a=alias, q=inner)
         if not embed.to_one:
             return sql.SQL("select pg_catalog.json_agg({a})::jsonb as body from ({q}) as {a}").format(a=alias, q=inner)
         if not embed.node.hidden:
@@ -262,7 +306,7 @@ def _array_literal(values: tuple[str, ...]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
-def _body(kind: str) -> sql.Composable:
+def _body(kind: str, strip_nulls: bool = False) -> sql.Composable:
     if kind == "csv":
         # Header from the first row's keys, then each row's composite text without its parentheses
         # (the composite output format quotes like CSV).
@@ -272,12 +316,15 @@ def _body(kind: str) -> sql.Composable:
             " || coalesce(chr(10) || pg_catalog.string_agg("
             "substr(pgrst_t::text, 2, length(pgrst_t::text) - 2), chr(10)), '')"
         )
+    row = sql.SQL("pg_catalog.json_strip_nulls(pg_catalog.row_to_json(pgrst_t))" if strip_nulls else "pgrst_t")
     if kind == "object":
-        return sql.SQL("coalesce((pg_catalog.json_agg(pgrst_t) -> 0)::text, 'null')")
-    return sql.SQL("coalesce(pg_catalog.json_agg(pgrst_t), '[]')::text")
+        return sql.SQL("coalesce((pg_catalog.json_agg({}) -> 0)::text, 'null')").format(row)
+    return sql.SQL("coalesce(pg_catalog.json_agg({}), '[]')::text").format(row)
 
 
-def build_read(plan: ReadPlan, body_kind: str = "json", *, want_body: bool = True) -> Statement:
+def build_read(
+    plan: ReadPlan, body_kind: str = "json", *, want_body: bool = True, strip_nulls: bool = False
+) -> Statement:
     """The read statement; columns: total (or null), page_total, body, response headers, response status."""
     builder = _Builder()
     source = builder.node_query(plan.root, None)
@@ -286,7 +333,7 @@ def build_read(plan: ReadPlan, body_kind: str = "json", *, want_body: bool = Tru
         total = sql.SQL("({})").format(counted)
     else:
         total = sql.SQL("null::bigint")
-    body = _body(body_kind) if want_body else sql.SQL("null::text")
+    body = _body(body_kind, strip_nulls) if want_body else sql.SQL("null::text")
     query = sql.SQL(
         "with pgrst_source as ({source}) "
         "select {total} as total, pg_catalog.count(pgrst_t) as page_total, {body} as body, "
@@ -297,12 +344,39 @@ def build_read(plan: ReadPlan, body_kind: str = "json", *, want_body: bool = Tru
     return Statement(query, builder.params)
 
 
+def _unpaged(root: ReadNode) -> ReadNode:
+    """The root's rows with their filters and joins, without order, limit, offset or output columns."""
+    return replace(root, order=[], range=PageRange(), select=[e for e in root.select if isinstance(e, EmbedNode)])
+
+
 def _count_query(root: ReadNode, builder: _Builder) -> sql.Composed:
-    """count(*) over the root's rows with its filters and joins, without order, limit or offset."""
-    from dataclasses import replace
-
-    from api.engine.request import PageRange
-
-    unpaged = replace(root, order=[], range=PageRange(), select=[e for e in root.select if isinstance(e, EmbedNode)])
-    inner = builder.node_query(unpaged, None)
+    inner = builder.node_query(_unpaged(root), None)
     return sql.SQL("select pg_catalog.count(*) from ({}) as pgrst_count").format(inner)
+
+
+def build_explain(plan: ReadPlan) -> Statement:
+    """EXPLAIN of the unpaged root query: its row estimate is the `count=planned` total."""
+    builder = _Builder()
+    inner = builder.node_query(_unpaged(plan.root), None)
+    return Statement(sql.SQL("explain (format json) {}").format(inner), builder.params)
+
+
+def planned_rows(row: tuple[Any, ...] | None) -> int:
+    assert row is not None
+    document = row[0] if not isinstance(row[0], str) else json.loads(row[0])
+    return int(document[0]["Plan"]["Plan Rows"])
+
+
+def output_keys(node: ReadNode) -> list[str]:
+    """The JSON keys a node's rows have, in select order (spreads contribute their own keys)."""
+    keys: list[str] = []
+    for item in node.select:
+        if isinstance(item, Star):
+            keys += [c.name for c in node.relation.columns]
+        elif isinstance(item, SelectColumn | SelectCount):
+            keys.append(item.output)
+        elif isinstance(item, EmbedNode) and item.spread:
+            keys += output_keys(item.node)
+        elif isinstance(item, EmbedNode) and not item.hidden:
+            keys.append(item.output)
+    return keys

@@ -10,7 +10,7 @@ in a single libpq pipeline, so a read costs one round trip.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ SET_CONFIG = sql.SQL(
     "pg_catalog.set_config('search_path', %s, true)"
 )
 SET_TIMEZONE = sql.SQL("select pg_catalog.set_config('timezone', %s, true)")
+Row = tuple[Any, ...] | None
 BEGIN_READ = b"begin isolation level read committed read only"
 BEGIN_WRITE = b"begin isolation level read committed read write"
 
@@ -48,6 +49,7 @@ class RequestContext:
     cookies: Mapping[str, str]
     search_path: Sequence[str]
     timezone: str | None = None
+    role_settings: tuple[tuple[str, str], ...] = ()  # `alter role … set` of the request's role
 
     def config_params(self) -> list[str]:
         return [
@@ -71,15 +73,21 @@ class Executor:
     async def run(
         self,
         context: RequestContext,
-        statement: Statement,
+        statements: Sequence[Statement],
         *,
         read_only: bool,
         rollback: bool = False,
-    ) -> tuple[Any, ...] | None:
-        """Run `statement` in a request transaction and return its single row."""
+        check: Callable[[list[Row]], None] | None = None,
+    ) -> list[Row]:
+        """Run `statements` in one request transaction; returns the first row of each.
+
+        Without `check` everything, COMMIT included, goes out in one pipeline (one round trip).
+        With it, the rows are read first and `check` may raise (an ApiError) to roll back —
+        for outcomes only the result can decide (singular responses, max-affected).
+        """
         try:
             async with self.pool.connection() as conn:
-                return await self._transaction(conn, context, statement, read_only, rollback)
+                return await self._transaction(conn, context, statements, read_only, rollback, check)
         except PoolTimeout as timeout:
             raise pool_timeout_error() from timeout
 
@@ -87,26 +95,43 @@ class Executor:
         self,
         conn: psycopg.AsyncConnection,
         context: RequestContext,
-        statement: Statement,
+        statements: Sequence[Statement],
         read_only: bool,
         rollback: bool,
-    ) -> tuple[Any, ...] | None:
+        check: Callable[[list[Row]], None] | None,
+    ) -> list[Row]:
+        end = b"rollback" if rollback else b"commit"
         try:
             async with conn.pipeline():
                 await conn.execute(BEGIN_READ if read_only else BEGIN_WRITE, prepare=False)
                 await conn.execute(SET_CONFIG, context.config_params())
+                if context.role_settings:
+                    await conn.execute(*role_settings_statement(context.role_settings))
                 if context.timezone:
                     await conn.execute(SET_TIMEZONE, [context.timezone])
                 if self.pre_request:
                     await conn.execute(sql.SQL("select {}()").format(sql.Identifier(*self.pre_request)))
-                cursor = conn.cursor()
-                await cursor.execute(statement.query, statement.params)
-                await conn.execute(b"rollback" if rollback else b"commit", prepare=False)
-            return await cursor.fetchone()
-        except psycopg.Error:
+                cursors = []
+                for statement in statements:
+                    cursor = conn.cursor()
+                    await cursor.execute(statement.query, statement.params)
+                    cursors.append(cursor)
+                if check is None:
+                    await conn.execute(end, prepare=False)
+            rows = [await cursor.fetchone() for cursor in cursors]
+            if check is not None:
+                check(rows)
+                await conn.execute(end, prepare=False)
+            return rows
+        except BaseException:
             if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
                 await conn.execute(b"rollback", prepare=False)
             raise
+
+
+def role_settings_statement(settings: tuple[tuple[str, str], ...]) -> tuple[sql.Composed, list[str]]:
+    calls = sql.SQL(", ").join(sql.SQL("pg_catalog.set_config(%s, %s, true)") for _ in settings)
+    return sql.SQL("select {}").format(calls), [item for pair in settings for item in pair]
 
 
 def make_pool(conninfo: str, size: int, acquisition_timeout: float, prepared_statements: bool) -> AsyncConnectionPool:

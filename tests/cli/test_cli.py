@@ -224,3 +224,19 @@ def test_serve_starts_again_after_sigkill(data_dir: Path) -> None:
         second.send_signal(signal.SIGTERM)
         second.communicate(timeout=60)
     assert second.returncode == 0
+
+
+def test_serve_with_two_workers_shares_the_port_and_stops_cleanly(data_dir: Path) -> None:
+    port = _free_port()
+    server = _serve(data_dir, port, "--workers", "2", global_args=("--log-format", "json"))
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/live", server)
+        for _ in range(20):
+            assert _get(f"http://127.0.0.1:{port}/live")[0] == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=60)
+    assert server.returncode == 0, stderr
+    pids = {json.loads(line).get("pid") for line in stderr.splitlines() if '"listening"' in line}
+    assert len(pids) == 2, stderr
+    assert not EmbeddedCluster(data_dir).is_running()

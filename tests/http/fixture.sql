@@ -54,6 +54,24 @@ create view test.project_view as
 create function test.label(test.projects) returns text language sql stable as $$ select $1.name || ' #' || $1.id $$;
 create function test.open_tasks(test.projects) returns setof test.tasks language sql stable
   as $$ select * from test.tasks where project_id = $1.id and not done $$;
+-- fixed instants, to see Prefer: timezone at work
+create view test.instants as select 1 as id, timestamptz '2025-01-01 12:00:00+00' as at;
+-- a deliberately slow read, for timeouts
+create view test.slow as select pg_catalog.pg_sleep(1.5) is not null as done;
+-- a computed field that sets response headers and status from SQL
+create function test.with_headers(test.clients) returns text language plpgsql stable as $$
+begin
+  perform set_config('response.headers', '[{"X-Client": "' || $1.id || '"}, {"Set-Cookie": "a=1"}, {"Set-Cookie": "b=2"}]', true);
+  perform set_config('response.status', '299', true);
+  return 'set';
+end $$;
+-- the pre-request hook of the configured server: refuses requests carrying `x-block: yes`
+create function test.check_request() returns void language plpgsql stable as $$
+begin
+  if current_setting('request.headers', true)::json->>'x-block' = 'yes' then
+    raise sqlstate 'PT403' using message = 'Blocked by the pre-request hook', hint = 'Drop the x-block header';
+  end if;
+end $$;
 -- a second schema for profile switching
 create table test2.clients (id int primary key, name text not null);
 
@@ -83,3 +101,6 @@ insert into test2.clients values (1, 'Second schema client');
 grant usage on schema test, test2 to anon, authenticated;
 grant select on all tables in schema test, test2 to anon, authenticated;
 grant execute on all functions in schema test to anon, authenticated;
+
+-- Statistics, so count=planned estimates are close to the truth.
+analyze;
