@@ -152,7 +152,7 @@ def column_not_found(relation: Relation, name: str) -> ApiError:
 
 # -- resolution --------------------------------------------------------------------------------
 @dataclass
-class _Planner:
+class Planner:
     request: ApiRequest
     cache: SchemaCache
     max_rows: int | None
@@ -385,6 +385,6 @@ def plan_read(
     relation = cache.relation(request.schema, request.target.name)
     if relation is None:
         raise relation_not_found(request.schema, request.target.name, cache)
-    planner = _Planner(request, cache, max_rows, aggregates)
+    planner = Planner(request, cache, max_rows, aggregates)
     root = planner.node(relation, request.select, ())
     return ReadPlan(root, request.preferences.count)

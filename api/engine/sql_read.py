@@ -54,7 +54,7 @@ class Statement:
 
 
 @dataclass
-class _Builder:
+class QueryBuilder:
     params: list[Any] = field(default_factory=list)
 
     def bind(self, value: Any) -> sql.Composable:
@@ -326,7 +326,7 @@ def build_read(
     plan: ReadPlan, body_kind: str = "json", *, want_body: bool = True, strip_nulls: bool = False
 ) -> Statement:
     """The read statement; columns: total (or null), page_total, body, response headers, response status."""
-    builder = _Builder()
+    builder = QueryBuilder()
     source = builder.node_query(plan.root, None)
     if plan.count == "exact":
         counted = _count_query(plan.root, builder)
@@ -349,14 +349,14 @@ def _unpaged(root: ReadNode) -> ReadNode:
     return replace(root, order=[], range=PageRange(), select=[e for e in root.select if isinstance(e, EmbedNode)])
 
 
-def _count_query(root: ReadNode, builder: _Builder) -> sql.Composed:
+def _count_query(root: ReadNode, builder: QueryBuilder) -> sql.Composed:
     inner = builder.node_query(_unpaged(root), None)
     return sql.SQL("select pg_catalog.count(*) from ({}) as pgrst_count").format(inner)
 
 
 def build_explain(plan: ReadPlan) -> Statement:
     """EXPLAIN of the unpaged root query: its row estimate is the `count=planned` total."""
-    builder = _Builder()
+    builder = QueryBuilder()
     inner = builder.node_query(_unpaged(plan.root), None)
     return Statement(sql.SQL("explain (format json) {}").format(inner), builder.params)
 
