@@ -18,10 +18,12 @@ from api.engine.jwt import Identity, JwtVerifier
 from api.engine.media import negotiate
 from api.engine.read_plan import plan_read, relation_not_found
 from api.engine.request import ApiRequest, parse_request
-from api.engine.response import error_response, read_response
+from api.engine.response import error_response, read_response, void_response
+from api.engine.rpc_plan import plan_rpc, rpc_allow
 from api.engine.schema_cache import SchemaCacheHolder
 from api.engine.settings import EngineSettings
 from api.engine.sql_read import build_explain, build_read, planned_rows
+from api.engine.sql_rpc import build_rpc
 from api.engine.timing import StageTimer
 from api.engine.tx import Executor, RequestContext
 from api.logs import get_logger
@@ -80,6 +82,10 @@ class RestEngine:
             return await self.read(request, api, identity, cache, timer)
         if api.target.kind == "relation" and api.method == "OPTIONS":
             return relation_options(api, cache)
+        if api.target.kind == "rpc" and api.method == "OPTIONS":
+            return web.Response(headers={"Allow": rpc_allow(cache.routines_named(api.schema, api.target.name))})
+        if api.target.kind == "rpc":
+            return await self.rpc(request, api, identity, cache, timer)
         raise ApiError(
             501,
             "PGRST127",
@@ -107,6 +113,24 @@ class RestEngine:
         assert row is not None
         total = row[0] if plan.count == "exact" else planned
         return read_response(api, media, plan.root.range.offset, count, row, total)
+
+    async def rpc(
+        self, request: web.Request, api: ApiRequest, identity: Identity, cache, timer: StageTimer
+    ) -> web.StreamResponse:
+        media = negotiate(api.accept)
+        plan = plan_rpc(api, cache, max_rows=self.settings.db_max_rows, aggregates=self.settings.db_aggregates_enabled,
+                        content_type=request.content_type)  # fmt: skip
+        timer.mark("plan")
+        statement = build_rpc(plan, media.kind, want_body=api.method != "HEAD", strip_nulls=media.strip_nulls)
+        context = request_context(request, api, identity, self.settings, cache.role_settings.get(identity.role, ()))
+        (row,) = await self.executor.run(context, [statement], read_only=plan.read_only)
+        timer.mark("transaction")
+        assert row is not None
+        if plan.result == "void":
+            return void_response(row)
+        offset = plan.node.range.offset if plan.node is not None else 0
+        total = row[0] if plan.count == "exact" else None
+        return read_response(api, media, offset, plan.count, row, total)
 
 
 def request_context(

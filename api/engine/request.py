@@ -674,6 +674,10 @@ def _json_payload(body: bytes, columns: tuple[str, ...] | None, *, is_rpc: bool)
         raise _invalid_body("Empty or invalid json") from None
     if isinstance(document, dict):
         return Payload(APPLICATION_JSON, "json", body, tuple(document))
+    if is_rpc:  # arguments come from the first object; a lone json parameter takes any document
+        first = document[0] if isinstance(document, list) and document else None
+        return Payload(APPLICATION_JSON, "json", body, tuple(first) if isinstance(first, dict) else (),
+                       isinstance(document, list))  # fmt: skip
     if isinstance(document, list):
         return Payload(APPLICATION_JSON, "json", body, _uniform_keys(document), True)
     return Payload(APPLICATION_JSON, "json", b"[]", (), True)  # a scalar counts as no rows

@@ -41,9 +41,17 @@ def read_response(
         headers["Preference-Applied"] = f"count={count}"
     response = web.Response(
         status=int(status_override) if status_override else status,
-        body=body.encode() if api.method == "GET" else None,
+        body=body.encode() if api.method != "HEAD" and body is not None else None,
         headers=headers,
     )
+    apply_response_headers(response, headers_json)
+    return response
+
+
+def void_response(row: tuple) -> web.Response:
+    """A function returning void: 204, no body, but SQL may still set headers or the status."""
+    headers_json, status_override = row[3], row[4]
+    response = web.Response(status=int(status_override) if status_override else 204)
     apply_response_headers(response, headers_json)
     return response
 

@@ -15,6 +15,7 @@ Shape (embeds are lateral subqueries producing one JSON value each):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -91,7 +92,7 @@ class QueryBuilder:
             return sql.SQL("{} {}").format(column, sql.SQL(IS_SQL[str(expr.value).lower()]))
         if op == "in":
             values = expr.value if isinstance(expr.value, tuple) else (expr.value,)
-            return sql.SQL("{} = any({})").format(column, self.bind(_array_literal(values)))
+            return sql.SQL("{} = any({})").format(column, self.bind(array_literal(values)))
         if op in FTS_FUNCTIONS:
             return self.full_text(column, ref, expr)
         value = str(expr.value)
@@ -300,7 +301,7 @@ def _cast(cast: str | None) -> sql.Composable:
     return sql.SQL("::{}").format(sql.SQL(cast)) if cast else sql.SQL("")
 
 
-def _array_literal(values: tuple[str, ...]) -> str:
+def array_literal(values: tuple[str, ...]) -> str:
     """A PostgreSQL array literal with every item quoted, for `= any(…)`."""
     quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
     return "{" + ",".join(quoted) + "}"
@@ -323,13 +324,22 @@ def _body(kind: str, strip_nulls: bool = False) -> sql.Composable:
 
 
 def build_read(
-    plan: ReadPlan, body_kind: str = "json", *, want_body: bool = True, strip_nulls: bool = False
+    plan: ReadPlan,
+    body_kind: str = "json",
+    *,
+    want_body: bool = True,
+    strip_nulls: bool = False,
+    source: Callable[[], sql.Composable] | None = None,
+    builder: QueryBuilder | None = None,
 ) -> Statement:
-    """The read statement; columns: total (or null), page_total, body, response headers, response status."""
-    builder = QueryBuilder()
-    source = builder.node_query(plan.root, None)
+    """The read statement; columns: total (or null), page_total, body, response headers, response status.
+
+    `source` makes the FROM item that replaces the root relation (a function call, for RPC); it is
+    called once per use, because each use binds its values anew (placeholders are positional)."""
+    builder = builder or QueryBuilder()
+    selected = builder.node_query(plan.root, None, source() if source else None)
     if plan.count == "exact":
-        counted = _count_query(plan.root, builder)
+        counted = _count_query(plan.root, builder, source() if source else None)
         total = sql.SQL("({})").format(counted)
     else:
         total = sql.SQL("null::bigint")
@@ -340,7 +350,7 @@ def build_read(
         "nullif(current_setting('response.headers', true), '') as response_headers, "
         "nullif(current_setting('response.status', true), '') as response_status "
         "from pgrst_source as pgrst_t"
-    ).format(source=source, total=total, body=body)
+    ).format(source=selected, total=total, body=body)
     return Statement(query, builder.params)
 
 
@@ -349,15 +359,15 @@ def _unpaged(root: ReadNode) -> ReadNode:
     return replace(root, order=[], range=PageRange(), select=[e for e in root.select if isinstance(e, EmbedNode)])
 
 
-def _count_query(root: ReadNode, builder: QueryBuilder) -> sql.Composed:
-    inner = builder.node_query(_unpaged(root), None)
+def _count_query(root: ReadNode, builder: QueryBuilder, source: sql.Composable | None = None) -> sql.Composed:
+    inner = builder.node_query(_unpaged(root), None, source)
     return sql.SQL("select pg_catalog.count(*) from ({}) as pgrst_count").format(inner)
 
 
-def build_explain(plan: ReadPlan) -> Statement:
+def build_explain(plan: ReadPlan, source: sql.Composable | None = None) -> Statement:
     """EXPLAIN of the unpaged root query: its row estimate is the `count=planned` total."""
     builder = QueryBuilder()
-    inner = builder.node_query(_unpaged(plan.root), None)
+    inner = builder.node_query(_unpaged(plan.root), None, source)
     return Statement(sql.SQL("explain (format json) {}").format(inner), builder.params)
 
 

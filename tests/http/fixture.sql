@@ -72,6 +72,39 @@ begin
     raise sqlstate 'PT403' using message = 'Blocked by the pre-request hook', hint = 'Drop the x-block header';
   end if;
 end $$;
+-- functions for /rpc: scalars, sets, rows, tables, void, overloads, variadic, raw bodies, errors
+create table test.counter (id int primary key, hits int not null default 0);
+insert into test.counter values (1, 0);
+create function test.add_them(a int, b int default 10) returns int language sql immutable as $$ select a + b $$;
+create function test.echo(x int) returns text language sql immutable as $$ select 'int ' || x $$;
+create function test.echo(x text) returns text language sql immutable as $$ select 'text ' || x $$;
+create function test.plus_one(variadic v int[]) returns setof int language sql immutable as $$ select unnest(v) + 1 $$;
+create function test.first_of(arr int[]) returns int language sql immutable as $$ select arr[1] $$;
+create function test.projects_of(client int) returns setof test.projects language sql stable
+  as $$ select * from test.projects where client_id = client $$;
+create function test.project_row(pid int) returns test.projects language sql stable
+  as $$ select * from test.projects where id = pid $$;
+create function test.squares(upto int) returns table (n int, square int) language sql immutable
+  as $$ select g, g * g from generate_series(1, upto) g $$;
+create function test.hello() returns text language sql immutable as $$ select 'Hello' $$;
+create function test.do_nothing() returns void language sql volatile as $$ select $$;
+create function test.bump() returns int language sql volatile
+  as $$ update test.counter set hits = hits + 1 where id = 1 returning hits $$;
+create function test.sum_json(json) returns int language sql immutable
+  as $$ select sum(value::int)::int from json_array_elements_text($1) $$;
+create function test.shout(text) returns text language sql immutable as $$ select upper($1) || '!' $$;
+create function test.pay() returns void language plpgsql volatile as $$
+begin
+  raise sqlstate 'PT402' using message = 'Payment Required', detail = 'Quota exceeded', hint = 'Upgrade';
+end $$;
+create function test.teapot() returns text language plpgsql stable as $$
+begin
+  perform set_config('response.status', '418', true);
+  perform set_config('response.headers', '[{"X-Brew": "earl grey"}]', true);
+  return 'short and stout';
+end $$;
+grant select, update on test.counter to anon;
+
 -- a second schema for profile switching
 create table test2.clients (id int primary key, name text not null);
 
