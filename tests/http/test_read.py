@@ -296,6 +296,15 @@ def test_parse_errors_unknown_columns_and_bad_literals(http: httpx.Client) -> No
     assert deep.status_code == 400 and deep.json()["code"] == "PGRST100"
 
 
+def test_long_and_huge_query_strings(http: httpx.Client) -> None:
+    long_filter = "/people?select=name&name=in.(" + ",".join(f"n{i}" for i in range(2000)) + ",Bo)"
+    assert len(long_filter) > 10_000
+    assert names(get(http, long_filter)) == ["Bo"]
+    huge = get(http, "/people?select=" + "name," * 8_000 + "id")
+    assert huge.status_code in {400, 414}
+    assert get(http, "/people?select=name&id=eq.1").status_code == 200, "the server is still up"
+
+
 def test_invalid_paths_and_methods(http: httpx.Client) -> None:
     assert get(http, "/a/b/c").json()["code"] == "PGRST125"
     trace = http.request("TRACE", "/clients")
