@@ -24,6 +24,8 @@ from aiohttp import web
 from api.cluster import EmbeddedCluster
 from api.config import mask_password
 from api.engine.app import RestEngine
+from api.engine.cors import cors_middleware
+from api.engine.docs import add_docs_routes
 from api.engine.jwt import JwtSettings, JwtVerifier
 from api.engine.schema_cache import SchemaCacheHolder
 from api.engine.settings import EngineSettings
@@ -62,8 +64,13 @@ def build_app(
 ) -> web.Application:
     """The aiohttp application: health routes, then the REST engine for every other path."""
     # Long select/filter URLs are normal for PostgREST clients; past 32 KiB aiohttp answers 400 itself.
-    app = web.Application(client_max_size=MAX_BODY, handler_args={"max_line_size": 32768, "max_field_size": 32768})
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        handler_args={"max_line_size": 32768, "max_field_size": 32768},
+        middlewares=[cors_middleware(settings.server_cors_allowed_origins)],
+    )
     add_health_routes(app, migrator if require_migrations else None, migrator.url)
+    add_docs_routes(app)  # before the engine's catch-all route
     cache = SchemaCacheHolder()
     pool = make_pool(
         engine_url, settings.db_pool, settings.db_pool_acquisition_timeout, settings.db_prepared_statements

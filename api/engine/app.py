@@ -16,6 +16,14 @@ from api.engine.error_mapping import api_error_from_postgres, schema_cache_not_l
 from api.engine.errors import ApiError
 from api.engine.jwt import Identity, JwtVerifier
 from api.engine.media import negotiate
+from api.engine.openapi import (
+    OPENAPI_CONTENT_TYPE,
+    Privileges,
+    accepts_openapi,
+    openapi_document,
+    openapi_json,
+    privileges_statement,
+)
 from api.engine.read_plan import plan_read, relation_not_found
 from api.engine.request import ApiRequest, parse_request
 from api.engine.response import error_response, read_response, void_response
@@ -86,6 +94,8 @@ class RestEngine:
             return web.Response(headers={"Allow": rpc_allow(cache.routines_named(api.schema, api.target.name))})
         if api.target.kind == "rpc":
             return await self.rpc(request, api, identity, cache, timer)
+        if api.target.kind == "root":
+            return await self.root(request, api, identity, cache)
         raise ApiError(
             501,
             "PGRST127",
@@ -113,6 +123,21 @@ class RestEngine:
         assert row is not None
         total = row[0] if plan.count == "exact" else planned
         return read_response(api, media, plan.root.range.offset, count, row, total)
+
+    async def root(self, request: web.Request, api: ApiRequest, identity: Identity, cache) -> web.StreamResponse:
+        """GET /: the OpenAPI (Swagger 2.0) document of what the requesting role may use."""
+        if api.method == "OPTIONS":
+            return web.Response(headers={"Allow": "OPTIONS,GET,HEAD"})
+        if not accepts_openapi(api.accept):
+            offered = ", ".join(m.mime for m in api.accept)
+            raise ApiError(406, "PGRST107", f"None of these media types are available: {offered}")
+        context = request_context(request, api, identity, self.settings, cache.role_settings.get(identity.role, ()))
+        (row,) = await self.executor.run(context, [privileges_statement(api.schema)], read_only=True)
+        assert row is not None
+        server_url = f"http://{request.host}"
+        document = openapi_document(cache, api.schema, Privileges.from_row(row), server_url=server_url)
+        body = openapi_json(document) if api.method == "GET" else None
+        return web.Response(body=body, headers={"Content-Type": OPENAPI_CONTENT_TYPE})
 
     async def rpc(
         self, request: web.Request, api: ApiRequest, identity: Identity, cache, timer: StageTimer

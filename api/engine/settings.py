@@ -177,6 +177,11 @@ def _search_path(label: str, raw: RawValue) -> tuple[str, ...]:
     return () if _text(label, raw) == "" else _comma_list(label, raw)
 
 
+def _origins(label: str, raw: RawValue) -> tuple[str, ...] | None:
+    """An empty list of CORS origins means any origin, as in PostgREST."""
+    return None if _text(label, raw) == "" else _comma_list(label, raw)
+
+
 def _optional_role(label: str, raw: RawValue) -> str | None:
     return _text(label, raw) or None
 
@@ -223,7 +228,7 @@ _SETTINGS: tuple[_Setting, ...] = (
     _Setting("server-host", "server_host", _text),
     _Setting("server-port", "server_port", _port),
     _Setting("server-timing-enabled", "server_timing_enabled", parse_bool),
-    _Setting("server-cors-allowed-origins", "server_cors_allowed_origins", _comma_list),
+    _Setting("server-cors-allowed-origins", "server_cors_allowed_origins", _origins, emptyable=True),
 )
 
 # PostgREST settings Campus does not implement: accepted, reported in `warnings`, not used.
