@@ -35,7 +35,8 @@ from api.logs import get_logger
 from api.migrations.runner import Migrator
 
 log = get_logger("campus.serve")
-MAX_BODY = 10 * 1024 * 1024  # PostgREST-compatible default request size limit
+# Request bodies above this answer 413 (CAMPUS_MAX_BODY_BYTES; aiohttp never buffers more).
+MAX_BODY = int(os.environ.get("CAMPUS_MAX_BODY_BYTES", 10 * 1024 * 1024))
 
 
 def embedded_jwt_secret(data_dir: Path) -> str:
@@ -80,7 +81,8 @@ def build_app(
         settings,
         JwtVerifier(jwt_settings(settings)),
         cache,
-        Executor(pool, pre_request if pre_request and len(pre_request) == 2 else None),
+        Executor(pool, pre_request),
+        MAX_BODY,
     )
 
     async def lifecycle(_: web.Application):

@@ -25,15 +25,18 @@ from api.engine.openapi import (
     privileges_statement,
 )
 from api.engine.read_plan import plan_read, relation_not_found
-from api.engine.request import ApiRequest, parse_request
+from api.engine.request import WRITE_METHODS, ApiRequest, parse_request
 from api.engine.response import error_response, read_response, void_response
 from api.engine.rpc_plan import plan_rpc, rpc_allow
 from api.engine.schema_cache import SchemaCacheHolder
 from api.engine.settings import EngineSettings
 from api.engine.sql_read import build_explain, build_read, planned_rows
 from api.engine.sql_rpc import build_rpc
+from api.engine.sql_write import build_write
 from api.engine.timing import StageTimer
 from api.engine.tx import Executor, RequestContext
+from api.engine.write_plan import plan_write
+from api.engine.write_response import check_write, write_response
 from api.logs import get_logger
 
 log = get_logger("campus.engine")
@@ -46,6 +49,7 @@ class RestEngine:
     verifier: JwtVerifier
     schema_cache: SchemaCacheHolder
     executor: Executor
+    max_body: int = 10 * 1024 * 1024  # the application's client_max_size, named in 413 errors
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         timer = StageTimer(self.settings.server_timing_enabled)
@@ -73,6 +77,10 @@ class RestEngine:
             return await self.dispatch(request, api, identity, timer)
         except ApiError as error:
             return error_response(error)
+        except web.HTTPRequestEntityTooLarge as too_large:  # aiohttp stops reading at the limit
+            limit = self.max_body
+            return error_response(ApiError(413, "PGRST413", f"Request body too large: the limit is {limit} bytes",
+                                           details=too_large.text))  # fmt: skip
         except psycopg.Error as error:
             authenticated = identity is not None and identity.role != self.settings.db_anon_role
             return error_response(api_error_from_postgres(error, authenticated=authenticated))
@@ -88,6 +96,8 @@ class RestEngine:
             raise schema_cache_not_loaded_error()
         if api.target.kind == "relation" and api.method in READ_METHODS:
             return await self.read(request, api, identity, cache, timer)
+        if api.target.kind == "relation" and api.method in WRITE_METHODS:
+            return await self.write(request, api, identity, cache, timer)
         if api.target.kind == "relation" and api.method == "OPTIONS":
             return relation_options(api, cache)
         if api.target.kind == "rpc" and api.method == "OPTIONS":
@@ -123,6 +133,31 @@ class RestEngine:
         assert row is not None
         total = row[0] if plan.count == "exact" else planned
         return read_response(api, media, plan.root.range.offset, count, row, total)
+
+    async def write(
+        self, request: web.Request, api: ApiRequest, identity: Identity, cache, timer: StageTimer
+    ) -> web.StreamResponse:
+        media = negotiate(api.accept)
+        plan = plan_write(api, cache, aggregates=self.settings.db_aggregates_enabled)
+        timer.mark("plan")
+        statement = build_write(plan, media.kind, strip_nulls=media.strip_nulls)
+        context = request_context(request, api, identity, self.settings, cache.role_settings.get(identity.role, ()))
+        (row,) = await self.executor.run(
+            context,
+            [statement],
+            read_only=False,
+            rollback=self.ends_in_rollback(api),
+            check=lambda rows: check_write(api, plan, media, rows[0]),
+        )
+        timer.mark("transaction")
+        return write_response(api, plan, row, media, tx_allowed=self.settings.tx_allow_override)
+
+    def ends_in_rollback(self, api: ApiRequest) -> bool:
+        """db-tx-end decides; `Prefer: tx=` may override it only where the setting allows."""
+        wanted = api.preferences.tx if self.settings.tx_allow_override else None
+        if wanted is not None:
+            return wanted == "rollback"
+        return self.settings.tx_rollback_all
 
     async def root(self, request: web.Request, api: ApiRequest, identity: Identity, cache) -> web.StreamResponse:
         """GET /: the OpenAPI (Swagger 2.0) document of what the requesting role may use."""

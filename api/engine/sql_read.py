@@ -307,7 +307,7 @@ def array_literal(values: tuple[str, ...]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
-def _body(kind: str, strip_nulls: bool = False) -> sql.Composable:
+def body_expression(kind: str, strip_nulls: bool = False) -> sql.Composable:
     if kind == "csv":
         # Header from the first row's keys, then each row's composite text without its parentheses
         # (the composite output format quotes like CSV).
@@ -343,7 +343,7 @@ def build_read(
         total = sql.SQL("({})").format(counted)
     else:
         total = sql.SQL("null::bigint")
-    body = _body(body_kind, strip_nulls) if want_body else sql.SQL("null::text")
+    body = body_expression(body_kind, strip_nulls) if want_body else sql.SQL("null::text")
     query = sql.SQL(
         "with pgrst_source as ({source}) "
         "select {total} as total, pg_catalog.count(pgrst_t) as page_total, {body} as body, "

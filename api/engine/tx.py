@@ -66,7 +66,8 @@ class RequestContext:
 class Executor:
     """Runs statements for requests on a pool of connections as the authenticator role."""
 
-    def __init__(self, pool: AsyncConnectionPool, pre_request: tuple[str, str] | None = None) -> None:
+    def __init__(self, pool: AsyncConnectionPool, pre_request: tuple[str, ...] | None = None) -> None:
+        """`pre_request`: the function's name, schema-qualified (two parts) or found on the search_path."""
         self.pool = pool
         self.pre_request = pre_request
 

@@ -105,6 +105,15 @@ begin
 end $$;
 grant select, update on test.counter to anon;
 
+-- tables the write tests change (each test uses its own ids)
+create table test.items (id int primary key, name text not null, qty int not null default 1, client_id int references test.clients (id));
+create table test.notes (id int primary key, owner text not null, body text);
+alter table test.notes enable row level security;
+create policy insert_any on test.notes for insert to anon with check (true);
+create policy select_mine on test.notes for select to anon using (owner = 'me');
+grant select, insert, update, delete on test.items to anon;
+grant select, insert on test.notes to anon;
+
 -- a second schema for profile switching
 create table test2.clients (id int primary key, name text not null);
 
