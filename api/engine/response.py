@@ -39,6 +39,8 @@ def read_response(
     }
     if count:
         headers["Preference-Applied"] = f"count={count}"
+    if api.schema_from_header:
+        headers["Content-Profile"] = api.schema
     response = web.Response(
         status=int(status_override) if status_override else status,
         body=body.encode() if api.method != "HEAD" and body is not None else None,

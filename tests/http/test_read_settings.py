@@ -26,6 +26,7 @@ def configured(cluster: ThrowawayCluster) -> Iterator[httpx.Client]:
             "PGRST_DB_AGGREGATES_ENABLED": "true",
             "PGRST_DB_PRE_REQUEST": "test.check_request",
             "PGRST_SERVER_TIMING_ENABLED": "true",
+            "PGRST_DB_TX_END": "commit-allow-override",
         },
     )
     with httpx.Client(base_url=server.url, timeout=10) as client:
@@ -106,3 +107,18 @@ def test_request_headers_and_cookies_reach_sql_and_pre_request_runs(configured: 
     assert blocked.json() == {"code": "PT403", "details": None, "hint": "Drop the x-block header",
                               "message": "Blocked by the pre-request hook"}  # fmt: skip
     assert configured.get("/clients", headers={"X-Block": "no"}).status_code == 200
+
+
+def test_prefer_tx_rollback_where_allowed(http: httpx.Client, configured: httpx.Client) -> None:
+    body = {"id": 171, "name": "ghost"}
+    rolled_back = configured.post("/items", json=body, headers={"Prefer": "tx=rollback, return=representation"})
+    assert rolled_back.status_code == 201 and rolled_back.json()[0]["id"] == 171
+    assert "tx=rollback" in rolled_back.headers["preference-applied"]
+    assert configured.get("/items?id=eq.171").json() == [], "nothing was kept"
+    ignored = http.post("/items", json={"id": 172, "name": "kept"}, headers={"Prefer": "tx=rollback"})
+    assert ignored.status_code == 201
+    assert http.get("/items?id=eq.172&select=id").json() == [{"id": 172}], "without allow-override tx= is ignored"
+
+
+def test_profile_header_is_echoed_on_reads(http: httpx.Client) -> None:
+    assert http.get("/clients", headers={"Accept-Profile": "test2"}).headers["content-profile"] == "test2"
