@@ -100,3 +100,24 @@ def test_database_restart_gives_503_with_retry_after_then_recovers(tmp_path: Pat
         process.terminate()
         process.wait(timeout=30)
         cluster.destroy()
+
+
+def test_before_the_schema_cache_loads_requests_get_503(tmp_path: Path) -> None:
+    port = free_port()
+    unreachable = "postgresql://authenticator@127.0.0.1:1/nowhere"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
+    env.update({"DATABASE_URL": unreachable, "PGRST_DB_URI": unreachable, "CAMPUS_DATA_DIR": str(tmp_path / "d"),
+                "PGRST_JWT_SECRET": JWT_SECRET})  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--no-migrate", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            response = _wait_for_status(client, "/clients", 503, seconds=30)
+            assert response.status_code == 503
+            assert response.json()["code"] == "PGRST002"
+            assert client.get("/ready").status_code == 503
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
