@@ -1,0 +1,374 @@
+"""The reference the engine is measured against: a minimal hand-written aiohttp + psycopg handler.
+
+One route per benchmark scenario (`/<scenario>/articles?<the same query string>`), each running,
+for every request, the SQL text Campus produces for that URL — obtained once at startup from the
+engine's own modules (parse_request → plan_read against a schema cache from load_schema_cache →
+build_read) — inside the same transaction semantics as `api/engine/tx.py`: BEGIN READ ONLY; the
+engine's own set_config statement (role anon, its claims, method, path, request headers, cookies,
+search_path); the statement; COMMIT. The body is returned as the bytes PostgreSQL built.
+
+Two ways of talking to PostgreSQL (`--api`):
+
+- `pq` (the reference): the four statements as one libpq pipeline through psycopg's low-level
+  `psycopg.pq` interface, both parameterised statements prepared once per connection, connections
+  from a psycopg pool with a semaphore sized to the pool in front of it — the fastest handler
+  measured on this machine (shared/reference/stack.md, "Performance reference points").
+- `psycopg`: the same pipeline through psycopg's ordinary async API (`conn.pipeline()`,
+  `prepare_threshold=5`), written like `api/engine/tx.py` but with the SQL pre-rendered. A
+  diagnostic: it separates what psycopg's high-level API costs from what the engine's own
+  per-request Python costs.
+
+Run: `python bench/minimal_handler.py --port 3100 --workers 2 --pool 10` with `PGRST_DB_URI`
+(the authenticator's URL) and `PGRST_DB_SCHEMAS=bench` set, as for `campus serve`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for `api`
+
+import psycopg
+import uvloop
+from aiohttp import web
+from psycopg import pq
+from psycopg._queries import PostgresQuery
+from psycopg.adapt import Transformer
+from psycopg_pool import AsyncConnectionPool
+
+from api.engine.jwt import Identity
+from api.engine.read_plan import plan_read
+from api.engine.request import parse_request
+from api.engine.schema_cache import load_schema_cache
+from api.engine.settings import EngineSettings
+from api.engine.sql_read import build_read
+from api.engine.tx import BEGIN_READ, SET_CONFIG, RequestContext
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scenarios import SCENARIOS, VARY_SENTINEL, Scenario
+
+COMMIT = b"commit"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+OK = pq.ExecStatus.TUPLES_OK
+SYNC = pq.ExecStatus.PIPELINE_SYNC
+FAILED = frozenset({pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_ABORTED})
+
+
+@dataclass(frozen=True)
+class PgStatement:
+    """A statement as it goes on the wire: `$n` text, parameter types and formats, a prepared name."""
+
+    name: bytes
+    query: bytes  # with $1, $2, …
+    percent_query: bytes  # with %s placeholders, for psycopg's ordinary API
+    params: list[Any]  # the Python values (strings) at startup; one of them may vary
+    types: tuple[int, ...]
+    formats: list[int]
+    vary_index: int | None = None  # the parameter taken from the request, if any
+
+    def values(self, varying: str | None) -> list[Any]:
+        if self.vary_index is None or varying is None:
+            return self.params
+        values = list(self.params)
+        values[self.vary_index] = varying
+        return values
+
+
+def to_wire(name: str, query: Any, params: list[Any], conn: psycopg.Connection[Any]) -> PgStatement:
+    """Render a psycopg composable + parameters exactly as psycopg would send them."""
+    percent = query.as_bytes(conn) if not isinstance(query, bytes) else query
+    converted = PostgresQuery(Transformer(conn))
+    converted.convert(percent, params)
+    assert all(isinstance(p, str) for p in params), "every bound value of these URLs is a string"
+    vary = next((i for i, p in enumerate(params) if VARY_SENTINEL in p), None)
+    return PgStatement(
+        name=name.encode(),
+        query=converted.query,
+        percent_query=percent,
+        params=params,
+        types=converted.types,
+        formats=[int(f) for f in converted.formats or []],
+        vary_index=vary,
+    )
+
+
+@dataclass(frozen=True)
+class Route:
+    """One scenario's pre-built SQL and what the handler needs to fill it in."""
+
+    scenario: Scenario
+    statement: PgStatement
+    offset: int  # the page's first row, for Content-Range
+
+
+def build_routes(settings: EngineSettings, conninfo: str) -> tuple[list[Route], PgStatement]:
+    """Ask the engine's own modules for each scenario's SQL, once, before forking."""
+    routes = []
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        cache = load_schema_cache(conn, settings.db_schemas, settings.db_extra_search_path)
+        for scenario in SCENARIOS:
+            api = parse_request(
+                "GET",
+                scenario.path,
+                scenario.sentinel_query(),
+                scenario.headers,
+                None,
+                schemas=settings.db_schemas,
+            )
+            plan = plan_read(api, cache, settings.db_max_rows)
+            statement = build_read(plan, "json")
+            routes.append(
+                Route(
+                    scenario,
+                    to_wire(f"bench_{scenario.name}", statement.query, statement.params, conn),
+                    plan.root.range.offset,
+                )
+            )
+        set_config = to_wire("bench_set_config", SET_CONFIG, ["x"] * 7, conn)
+    return routes, set_config
+
+
+class Handler:
+    """The per-process state: the pool, the pre-built statements and the request handlers."""
+
+    def __init__(self, routes: list[Route], set_config: PgStatement, settings: EngineSettings, args: Any) -> None:
+        self.routes = routes
+        self.set_config = set_config
+        self.api = args.api
+        self.role = settings.db_anon_role or "anon"
+        self.claims_json = Identity.of(self.role, {}).claims_json
+        self.search_path = RequestContext(
+            self.role, "", "GET", "", {}, {}, (settings.db_schemas[0], *settings.db_extra_search_path)
+        ).config_params()[-1]
+        self.pool = AsyncConnectionPool(
+            args.conninfo,
+            min_size=args.pool,
+            max_size=args.pool,
+            open=False,
+            kwargs={"autocommit": True, "prepare_threshold": None if args.api == "pq" else 5},
+        )
+        self.gate = asyncio.Semaphore(args.pool) if args.api == "pq" else None
+        self.prepared: dict[int, set[bytes]] = {}  # id(pgconn) → statement names prepared on it
+
+    # -- the aiohttp app ------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/ready", self.ready)
+        for route in self.routes:
+            app.router.add_get(f"/{route.scenario.name}{route.scenario.path}", self.handler_for(route))
+
+        async def lifecycle(_: web.Application) -> Any:
+            await self.pool.open(wait=True)
+            yield
+            await self.pool.close()
+
+        app.cleanup_ctx.append(lifecycle)
+        return app
+
+    async def ready(self, _: web.Request) -> web.Response:
+        return web.Response(text="ready")
+
+    def handler_for(self, route: Route) -> Callable[[web.Request], Any]:
+        vary_param = route.scenario.vary_param
+        run = self.run_pq if self.api == "pq" else self.run_psycopg
+
+        async def handle(request: web.Request) -> web.Response:
+            varying = None
+            if vary_param is not None:
+                operand = request.query.get(vary_param)
+                if operand is None:
+                    return web.Response(status=400, text=f"missing {vary_param}")
+                varying = operand.partition(".")[2]  # `eq.123` → `123`, as the engine binds it
+            headers = {name.lower(): value for name, value in request.headers.items() if name.lower() != "cookie"}
+            config = [
+                self.role,
+                self.claims_json,
+                "GET",
+                route.scenario.path,
+                json.dumps(headers, separators=(",", ":")),
+                json.dumps(dict(request.cookies), separators=(",", ":")),
+                self.search_path,
+            ]
+            total, page_total, body = await run(route.statement, config, route.statement.values(varying))
+            first = route.offset
+            span = f"{first}-{first + page_total - 1}" if page_total else "*"
+            return web.Response(
+                status=206 if total is not None and page_total < total else 200,
+                body=body,
+                headers={
+                    "Content-Type": JSON_CONTENT_TYPE,
+                    "Content-Range": f"{span}/{total if total is not None else '*'}",
+                },
+            )
+
+        return handle
+
+    # -- the low-level pipeline -----------------------------------------------------------------
+    async def run_pq(self, statement: PgStatement, config: list[str], values: list[str]) -> tuple[Any, int, bytes]:
+        assert self.gate is not None
+        async with self.gate, self.pool.connection() as conn:
+            pgconn = conn.pgconn
+            prepared = self.prepared.setdefault(id(pgconn), set())
+            pgconn.enter_pipeline_mode()
+            try:
+                pgconn.send_query_params(BEGIN_READ, None)
+                for stmt, params in ((self.set_config, config), (statement, values)):
+                    if stmt.name not in prepared:
+                        pgconn.send_prepare(stmt.name, stmt.query, stmt.types)
+                        prepared.add(stmt.name)
+                    pgconn.send_query_prepared(stmt.name, [p.encode() for p in params], stmt.formats)
+                pgconn.send_query_params(COMMIT, None)
+                pgconn.pipeline_sync()
+                results = await drain(pgconn)
+            except BaseException:
+                self.prepared.pop(id(pgconn), None)
+                await conn.close()  # the pool replaces it
+                raise
+            pgconn.exit_pipeline_mode()
+        failed = next((r for r in results if r.status in FAILED), None)
+        if failed is not None:
+            raise RuntimeError((failed.error_message or b"pipeline aborted").decode())
+        main = [r for r in results if r.status == OK][-1]
+        total = main.get_value(0, 0)
+        page_total = main.get_value(0, 1)
+        return (
+            int(total) if total is not None else None,
+            int(page_total or 0),
+            main.get_value(0, 2) or b"",
+        )
+
+    # -- psycopg's ordinary API (diagnostic) ----------------------------------------------------
+    async def run_psycopg(self, statement: PgStatement, config: list[str], values: list[str]) -> tuple[Any, int, bytes]:
+        async with self.pool.connection() as conn:
+            async with conn.pipeline():
+                await conn.execute(BEGIN_READ, prepare=False)
+                await conn.execute(self.set_config.percent_query, config)
+                cursor = conn.cursor()
+                await cursor.execute(statement.percent_query, values)
+                await conn.execute(COMMIT, prepare=False)
+            row = await cursor.fetchone()
+        assert row is not None
+        total, page_total, body = row[0], row[1], row[2]
+        return total, int(page_total or 0), body.encode()
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _wait(fd: int, writable: bool = False) -> None:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+    if writable:
+        loop.add_writer(fd, _wake, future)
+    else:
+        loop.add_reader(fd, _wake, future)
+    try:
+        await future
+    finally:
+        if writable:
+            loop.remove_writer(fd)
+        else:
+            loop.remove_reader(fd)
+
+
+async def drain(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
+    """Send what libpq buffered, then collect every result up to the pipeline's sync point."""
+    fd = pgconn.socket
+    while pgconn.flush():
+        await _wait(fd, writable=True)
+    results: list[pq.abc.PGresult] = []
+    while True:
+        while pgconn.is_busy():
+            await _wait(fd)
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        if result is None:  # the end of one statement's results
+            continue
+        if result.status == SYNC:
+            return results
+        results.append(result)
+
+
+# -- processes ------------------------------------------------------------------------------------
+async def serve(handler: Handler, host: str, port: int, reuse_port: bool) -> None:
+    runner = web.AppRunner(handler.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def run_workers(make: Callable[[], Handler], host: str, port: int, workers: int) -> None:
+    """N processes sharing the port with SO_REUSEPORT, as `campus serve --workers N` runs."""
+    if workers <= 1:
+        uvloop.run(serve(make(), host, port, reuse_port=False))
+        return
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                uvloop.run(serve(make(), host, port, reuse_port=True))
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            os._exit(code)
+        children.append(pid)
+
+    def stop_all(_signum: int, _frame: object = None) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
+    remaining = set(children)
+    while remaining:
+        pid, _status = os.wait()
+        remaining.discard(pid)
+        if remaining:
+            stop_all(signal.SIGTERM)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3100)
+    parser.add_argument("--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT)")
+    parser.add_argument("--pool", type=int, default=10, help="connections per process")
+    parser.add_argument("--api", choices=["pq", "psycopg"], default="pq", help="low-level pipeline or ordinary API")
+    args = parser.parse_args(argv)
+    settings = EngineSettings.from_env()
+    args.conninfo = settings.db_uri or os.environ.get("DATABASE_URL")
+    if not args.conninfo:
+        parser.error("set PGRST_DB_URI (the authenticator's URL)")
+    routes, set_config = build_routes(settings, args.conninfo)
+    run_workers(lambda: Handler(routes, set_config, settings, args), args.host, args.port, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
