@@ -73,15 +73,13 @@ def build_app(
     add_health_routes(app, migrator if require_migrations else None, migrator.url)
     add_docs_routes(app)  # before the engine's catch-all route
     cache = SchemaCacheHolder()
-    pool = make_pool(
-        engine_url, settings.db_pool, settings.db_pool_acquisition_timeout, settings.db_prepared_statements
-    )
+    pool = make_pool(engine_url, settings.db_pool, settings.db_pool_acquisition_timeout)
     pre_request = tuple(settings.db_pre_request.split(".", 1)) if settings.db_pre_request else None
     engine = RestEngine(
         settings,
         JwtVerifier(jwt_settings(settings)),
         cache,
-        Executor(pool, pre_request),
+        Executor(pool, pre_request, prepare=settings.db_prepared_statements),
         MAX_BODY,
     )
 

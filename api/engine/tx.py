@@ -9,18 +9,21 @@ in a single libpq pipeline, so a read costs one round trip.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from api.engine.error_mapping import pool_timeout_error
+from api.engine.errors import ApiError
 from api.engine.sql_read import Statement
+from api.engine.wire import Pipeline, forget_prepared
 
 SET_CONFIG = sql.SQL(
     "select pg_catalog.set_config('role', %s, true), "
@@ -66,10 +69,22 @@ class RequestContext:
 class Executor:
     """Runs statements for requests on a pool of connections as the authenticator role."""
 
-    def __init__(self, pool: AsyncConnectionPool, pre_request: tuple[str, ...] | None = None) -> None:
-        """`pre_request`: the function's name, schema-qualified (two parts) or found on the search_path."""
+    def __init__(
+        self, pool: AsyncConnectionPool, pre_request: tuple[str, ...] | None = None, *, prepare: bool = True
+    ) -> None:
+        """`pre_request`: the function's name, schema-qualified (two parts) or found on the search_path;
+        `prepare`: use prepared statements (off behind transaction-mode poolers)."""
         self.pool = pool
         self.pre_request = pre_request
+        self.prepare = prepare
+        self._gate: asyncio.Semaphore | None = None
+
+    @property
+    def gate(self) -> asyncio.Semaphore:
+        """Requests queue here, not inside the pool: its waiting path is costly under load."""
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.pool.max_size)
+        return self._gate
 
     async def run(
         self,
@@ -86,10 +101,23 @@ class Executor:
         With it, the rows are read first and `check` may raise (an ApiError) to roll back —
         for outcomes only the result can decide (singular responses, max-affected).
         """
+        await self._enter_gate()
         try:
             async with self.pool.connection() as conn:
                 return await self._transaction(conn, context, statements, read_only, rollback, check)
         except PoolTimeout as timeout:
+            raise pool_timeout_error() from timeout
+        finally:
+            self.gate.release()
+
+    async def _enter_gate(self) -> None:
+        """Wait for a connection slot, at most the pool's acquisition timeout (then 504 PGRST003)."""
+        if not self.gate.locked():
+            await self.gate.acquire()  # free: no timer needed
+            return
+        try:
+            await asyncio.wait_for(self.gate.acquire(), self.pool.timeout)
+        except TimeoutError as timeout:
             raise pool_timeout_error() from timeout
 
     async def _transaction(
@@ -102,31 +130,45 @@ class Executor:
         check: Callable[[list[Row]], None] | None,
     ) -> list[Row]:
         end = b"rollback" if rollback else b"commit"
+        pipeline = Pipeline(conn, self.prepare)
+        pgconn = conn.pgconn
         try:
-            async with conn.pipeline():
-                await conn.execute(BEGIN_READ if read_only else BEGIN_WRITE, prepare=False)
-                await conn.execute(SET_CONFIG, context.config_params())
-                if context.role_settings:
-                    await conn.execute(*role_settings_statement(context.role_settings))
-                if context.timezone:
-                    await conn.execute(SET_TIMEZONE, [context.timezone])
-                if self.pre_request:
-                    await conn.execute(sql.SQL("select {}()").format(sql.Identifier(*self.pre_request)))
-                cursors = []
-                for statement in statements:
-                    cursor = conn.cursor()
-                    await cursor.execute(statement.query, statement.params)
-                    cursors.append(cursor)
-                if check is None:
-                    await conn.execute(end, prepare=False)
-            rows = [await cursor.fetchone() for cursor in cursors]
-            if check is not None:
-                check(rows)
-                await conn.execute(end, prepare=False)
+            pgconn.enter_pipeline_mode()
+            pipeline.send(BEGIN_READ if read_only else BEGIN_WRITE)
+            pipeline.send(SET_CONFIG, context.config_params())
+            if context.role_settings:
+                pipeline.send(*role_settings_statement(context.role_settings))
+            if context.timezone:
+                pipeline.send(SET_TIMEZONE, [context.timezone])
+            if self.pre_request:
+                pipeline.send(sql.SQL("select {}()").format(sql.Identifier(*self.pre_request)), [])
+            for statement in statements:
+                pipeline.send(statement.query, statement.params, keep=True)
+            if check is None:
+                pipeline.send(end)
+            try:
+                rows = await pipeline.run()
+                if check is not None:
+                    check(rows)
+                    pipeline.send(end)
+                    await pipeline.run()
+            except (psycopg.Error, ApiError):
+                if pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status != TransactionStatus.IDLE:
+                    pipeline.send(b"rollback")
+                    await pipeline.run()
+                raise
+            finally:
+                if pgconn.status == pq.ConnStatus.OK:
+                    pgconn.exit_pipeline_mode()
             return rows
+        except (psycopg.Error, ApiError):
+            if pgconn.status != pq.ConnStatus.OK:
+                forget_prepared(conn)
+            raise
         except BaseException:
-            if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
-                await conn.execute(b"rollback", prepare=False)
+            # Broken mid-flight (cancelled, say): the connection's state is unknown, so it goes.
+            forget_prepared(conn)
+            await conn.close()
             raise
 
 
@@ -135,13 +177,15 @@ def role_settings_statement(settings: tuple[tuple[str, str], ...]) -> tuple[sql.
     return sql.SQL("select {}").format(calls), [item for pair in settings for item in pair]
 
 
-def make_pool(conninfo: str, size: int, acquisition_timeout: float, prepared_statements: bool) -> AsyncConnectionPool:
-    """Connections in autocommit (we send BEGIN/COMMIT ourselves); prepared statements off behind poolers."""
+def make_pool(conninfo: str, size: int, acquisition_timeout: float) -> AsyncConnectionPool:
+    """Connections in autocommit: we send BEGIN/COMMIT ourselves."""
     return AsyncConnectionPool(
         conninfo,
         min_size=min(2, size),
         max_size=size,
         timeout=acquisition_timeout,
         open=False,
-        kwargs={"autocommit": True, "prepare_threshold": 5 if prepared_statements else None},
+        # Statements are sent through the low-level pipeline (api/engine/wire.py), which prepares
+        # them itself; psycopg's own preparation stays off.
+        kwargs={"autocommit": True, "prepare_threshold": None},
     )

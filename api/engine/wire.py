@@ -1,0 +1,147 @@
+"""Statements on the wire: one libpq pipeline per request, through psycopg's low-level `pq` layer.
+
+psycopg's ordinary async API costs several times the Python work per statement of this path
+and writes each statement to the socket separately; a request here is rendered once, queued
+whole (BEGIN … COMMIT) and flushed in one write, then its results are read up to the sync
+point. Values are still dumped by psycopg's adapters, results loaded by its loaders, and
+errors are psycopg's own exception classes, so everything above this module sees psycopg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import errors, pq, sql
+from psycopg.adapt import PyFormat, Transformer
+
+PREPARED_PER_CONNECTION = 256  # beyond this, new query shapes run unprepared
+_PLACEHOLDER = re.compile(rb"%(%|s)")
+
+
+@lru_cache(maxsize=2048)
+def numbered(query: bytes) -> bytes:
+    """psycopg's `%s` placeholders as PostgreSQL's `$n` (and `%%` as `%`)."""
+    counter = iter(range(1, 1 << 16))
+    return _PLACEHOLDER.sub(lambda m: b"%" if m.group(1) == b"%" else b"$%d" % next(counter), query)
+
+
+def render(query: sql.Composable | bytes | str, conn: psycopg.AsyncConnection) -> bytes:
+    if isinstance(query, bytes):
+        return query
+    if isinstance(query, str):
+        return query.encode()
+    return query.as_bytes(conn)
+
+
+@dataclass
+class Prepared:
+    """Names of the statements prepared on one connection, by query text and parameter types."""
+
+    names: dict[tuple[bytes, tuple[int, ...]], bytes] = field(default_factory=dict)
+
+
+_prepared: weakref.WeakKeyDictionary[psycopg.AsyncConnection, Prepared] = weakref.WeakKeyDictionary()
+
+
+def forget_prepared(conn: psycopg.AsyncConnection) -> None:
+    _prepared.pop(conn, None)
+
+
+class Pipeline:
+    """Queue statements on a connection, then `run()` them: one flush, results up to the sync."""
+
+    def __init__(self, conn: psycopg.AsyncConnection, prepare: bool) -> None:
+        self.conn = conn
+        self.pgconn = conn.pgconn
+        self.prepare = prepare
+        self.transformer = Transformer(conn)
+        self.expected: list[bool] = []  # per queued result: does the caller want it?
+
+    def send(
+        self, query: sql.Composable | bytes | str, params: Sequence[Any] | None = None, *, keep: bool = False
+    ) -> None:
+        """Queue one statement. With `params` (even empty) the text follows psycopg's placeholder
+        rules (`%s`, `%%`), as a psycopg `execute` would; without, it is sent as it is."""
+        text = render(query, self.conn)
+        values = types = formats = None
+        if params is not None:
+            text = numbered(text)
+            if params:
+                values = self.transformer.dump_sequence(list(params), [PyFormat.TEXT] * len(params))
+                types = tuple(self.transformer.types)
+                formats = list(self.transformer.formats)
+        if self.prepare and params:
+            assert types is not None
+            prepared = _prepared.setdefault(self.conn, Prepared())
+            name = prepared.names.get((text, types))
+            if name is None and len(prepared.names) < PREPARED_PER_CONNECTION:
+                name = b"campus_%d" % len(prepared.names)
+                self.pgconn.send_prepare(name, text, types)
+                self.expected.append(False)
+                prepared.names[(text, types)] = name
+            if name is not None:
+                self.pgconn.send_query_prepared(name, values, formats)
+                self.expected.append(keep)
+                return
+        self.pgconn.send_query_params(text, values, types or None, formats)
+        self.expected.append(keep)
+
+    async def run(self) -> list[tuple[Any, ...] | None]:
+        """Flush, wait for every result; the first row of each kept result, or the first error raised."""
+        self.pgconn.pipeline_sync()
+        results = await _drain(self.pgconn)
+        expected, self.expected = self.expected, []
+        failed = next((r for r in results if r.status == pq.ExecStatus.FATAL_ERROR), None)
+        if failed is not None:
+            raise errors.error_from_result(failed, encoding=self.conn.info.encoding)
+        rows: list[tuple[Any, ...] | None] = []
+        for keep, result in zip(expected, results, strict=True):
+            if keep:
+                rows.append(self._first_row(result))
+        return rows
+
+    def _first_row(self, result: pq.abc.PGresult) -> tuple[Any, ...] | None:
+        if result.ntuples == 0:
+            return None
+        self.transformer.set_pgresult(result)
+        return self.transformer.load_row(0, tuple)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _wait(fd: int, *, writable: bool) -> None:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+    (loop.add_writer if writable else loop.add_reader)(fd, _wake, future)
+    try:
+        await future
+    finally:
+        (loop.remove_writer if writable else loop.remove_reader)(fd)
+
+
+async def _drain(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
+    """Send what libpq buffered, then collect every result up to the pipeline's sync point."""
+    fd = pgconn.socket
+    while pgconn.flush():
+        await _wait(fd, writable=True)
+    results: list[pq.abc.PGresult] = []
+    while True:
+        while pgconn.is_busy():
+            await _wait(fd, writable=False)
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        if result is None:  # the end of one statement's results
+            continue
+        if result.status == pq.ExecStatus.PIPELINE_SYNC:
+            return results
+        results.append(result)
