@@ -116,7 +116,8 @@ class Executor:
             await self.gate.acquire()  # free: no timer needed
             return
         try:
-            await asyncio.wait_for(self.gate.acquire(), self.pool.timeout)
+            async with asyncio.timeout(self.pool.timeout):  # no extra task, unlike wait_for
+                await self.gate.acquire()
         except TimeoutError as timeout:
             raise pool_timeout_error() from timeout
 
