@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict'
 import { PostgrestClient, PostgrestError } from '@supabase/postgrest-js'
+import { harness } from './harness.mjs'
 
 const { CAMPUS_URL: url, CAMPUS_ANON_KEY: anonKey, CAMPUS_USER_KEY: userKey, CAMPUS_EXPIRED_KEY: expiredKey } =
   process.env
@@ -15,25 +16,7 @@ if (!url || !anonKey || !userKey || !expiredKey) {
   process.exit(2)
 }
 
-// Every request the client sends, with the response, so a failure shows the exchange.
-let exchanges = []
-async function recordingFetch(input, init = {}) {
-  const response = await fetch(input, init)
-  const shown = ['accept', 'accept-profile', 'prefer', 'range', 'apikey', 'authorization']
-  const headers = Object.fromEntries(
-    Object.entries(init.headers ?? {})
-      .filter(([k]) => shown.includes(k.toLowerCase()))
-      .map(([k, v]) => [k, String(v).slice(0, 24)])
-  )
-  exchanges.push({
-    request: `${init.method ?? 'GET'} ${decodeURI(String(input).slice(url.length))}`,
-    headers,
-    status: response.status,
-    contentRange: response.headers.get('content-range'),
-    body: (await response.clone().text()).slice(0, 400),
-  })
-  return response
-}
+const { recordingFetch, check, rows, finish } = harness(url)
 
 // Configured the way supabase-js configures it: apikey + Authorization headers, a schema.
 const client = (key, options = {}) =>
@@ -45,27 +28,6 @@ const client = (key, options = {}) =>
   })
 const db = client(anonKey)
 
-const results = []
-async function check(name, body) {
-  exchanges = []
-  try {
-    await body()
-    results.push({ name, ok: true })
-    console.log(`ok - ${name}`)
-  } catch (error) {
-    results.push({ name, ok: false, error: error.message, exchanges })
-    console.log(`not ok - ${name}`)
-    console.log(`  ${String(error.message).split('\n').join('\n  ')}`)
-    for (const exchange of exchanges) console.log(`  sent: ${JSON.stringify(exchange)}`)
-  }
-}
-
-// The data of a query that must succeed (the error, if any, fails the check).
-async function rows(query) {
-  const { data, error, status } = await query
-  assert.equal(error, null, `status ${status}: ${JSON.stringify(error)}`)
-  return data
-}
 const pluck = (key) => (list) => list.map((row) => row[key])
 const names = async (query) => pluck('name')(await rows(query))
 const titles = async (query) => pluck('title')(await rows(query))
@@ -494,18 +456,4 @@ await check('an expired token is rejected with PGRST303', async () => {
   assert.equal(head.status, 401)
 })
 
-const failed = results.filter((result) => !result.ok)
-console.log(
-  JSON.stringify({
-    client: '@supabase/postgrest-js',
-    total: results.length,
-    passed: results.length - failed.length,
-    failed: failed.length,
-    failures: failed.map(({ name, error, exchanges }) => ({
-      name,
-      error: String(error).split('\n')[0],
-      requests: exchanges.map((e) => e.request),
-    })),
-  })
-)
-process.exit(failed.length ? 1 : 0)
+finish()

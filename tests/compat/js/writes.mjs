@@ -9,6 +9,7 @@
 
 import assert from 'node:assert/strict'
 import { PostgrestClient, PostgrestError } from '@supabase/postgrest-js'
+import { harness } from './harness.mjs'
 
 const { CAMPUS_URL: url, CAMPUS_ANON_KEY: anonKey } = process.env
 if (!url || !anonKey) {
@@ -16,26 +17,7 @@ if (!url || !anonKey) {
   process.exit(2)
 }
 
-// Every request the client sends (headers that matter, body), with the response.
-let exchanges = []
-async function recordingFetch(input, init = {}) {
-  const response = await fetch(input, init)
-  const shown = ['accept', 'accept-profile', 'content-profile', 'prefer', 'apikey', 'authorization']
-  const headers = Object.fromEntries(
-    Object.entries(init.headers ?? {})
-      .filter(([k]) => shown.includes(k.toLowerCase()))
-      .map(([k, v]) => [k, ['apikey', 'authorization'].includes(k.toLowerCase()) ? String(v).slice(0, 24) : v])
-  )
-  exchanges.push({
-    request: `${init.method ?? 'GET'} ${decodeURI(String(input).slice(url.length))}`,
-    headers,
-    body: init.body === undefined ? undefined : String(init.body).slice(0, 300),
-    status: response.status,
-    contentRange: response.headers.get('content-range'),
-    response: (await response.clone().text()).slice(0, 400),
-  })
-  return response
-}
+const { recordingFetch, check, rows, finish } = harness(url)
 
 // Configured the way supabase-js configures it: apikey + Authorization headers, a schema.
 const client = (options = {}) =>
@@ -47,27 +29,6 @@ const client = (options = {}) =>
   })
 const db = client()
 
-const results = []
-async function check(name, body) {
-  exchanges = []
-  try {
-    await body()
-    results.push({ name, ok: true })
-    console.log(`ok - ${name}`)
-  } catch (error) {
-    results.push({ name, ok: false, error: error.message, exchanges })
-    console.log(`not ok - ${name}`)
-    console.log(`  ${String(error.message).split('\n').join('\n  ')}`)
-    for (const exchange of exchanges) console.log(`  sent: ${JSON.stringify(exchange)}`)
-  }
-}
-
-// The data of a query that must succeed (the error, if any, fails the check).
-async function rows(query) {
-  const { data, error, status } = await query
-  assert.equal(error, null, `status ${status}: ${JSON.stringify(error)}`)
-  return data
-}
 // The whole outcome of a query, minus statusText: { data, error, count, status }.
 async function outcome(query) {
   const { data, error, count, status } = await query
@@ -475,18 +436,4 @@ await check('rpc errors reach the client as error objects', async () => {
   assert.deepEqual([status, data, error], [418, null, 'short and stout'])
 })
 
-const failed = results.filter((result) => !result.ok)
-console.log(
-  JSON.stringify({
-    client: '@supabase/postgrest-js',
-    total: results.length,
-    passed: results.length - failed.length,
-    failed: failed.length,
-    failures: failed.map(({ name, error, exchanges }) => ({
-      name,
-      error: String(error).split('\n')[0],
-      requests: exchanges.map((e) => e.request),
-    })),
-  })
-)
-process.exit(failed.length ? 1 : 0)
+finish()
