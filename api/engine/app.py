@@ -7,6 +7,7 @@ sent as they are.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 
 import psycopg
@@ -15,7 +16,7 @@ from aiohttp import web
 from api.engine.error_mapping import api_error_from_postgres, schema_cache_not_loaded_error
 from api.engine.errors import ApiError
 from api.engine.jwt import Identity, JwtVerifier
-from api.engine.media import negotiate
+from api.engine.media import MediaChoice, negotiate
 from api.engine.openapi import (
     OPENAPI_CONTENT_TYPE,
     Privileges,
@@ -30,7 +31,7 @@ from api.engine.response import error_response, read_response, void_response
 from api.engine.rpc_plan import plan_rpc, rpc_allow
 from api.engine.schema_cache import SchemaCacheHolder
 from api.engine.settings import EngineSettings
-from api.engine.sql_read import build_explain, build_read, planned_rows
+from api.engine.sql_read import Statement, build_explain, build_read, explain, planned_rows
 from api.engine.sql_rpc import build_rpc
 from api.engine.sql_write import build_write
 from api.engine.timing import StageTimer
@@ -116,7 +117,7 @@ class RestEngine:
     async def read(
         self, request: web.Request, api: ApiRequest, identity: Identity, cache, timer: StageTimer
     ) -> web.StreamResponse:
-        media = negotiate(api.accept)
+        media = negotiate(api.accept, plan_enabled=self.settings.db_plan_enabled)
         plan = plan_read(api, cache, self.settings.db_max_rows, aggregates=self.settings.db_aggregates_enabled)
         timer.mark("plan")
         context = request_context(request, api, identity, self.settings, cache.role_settings.get(identity.role, ()))
@@ -128,6 +129,8 @@ class RestEngine:
             exact = count == "estimated" and (self.settings.db_max_rows is None or planned <= self.settings.db_max_rows)
             plan = replace(plan, count="exact" if exact else None)
         statement = build_read(plan, media.kind, want_body=api.method == "GET", strip_nulls=media.strip_nulls)
+        if media.plan is not None:
+            return await self.explained(context, statement, media, read_only=True)
         (row,) = await self.executor.run(context, [statement], read_only=True)
         timer.mark("transaction")
         assert row is not None
@@ -137,11 +140,13 @@ class RestEngine:
     async def write(
         self, request: web.Request, api: ApiRequest, identity: Identity, cache, timer: StageTimer
     ) -> web.StreamResponse:
-        media = negotiate(api.accept)
+        media = negotiate(api.accept, plan_enabled=self.settings.db_plan_enabled)
         plan = plan_write(api, cache, aggregates=self.settings.db_aggregates_enabled)
         timer.mark("plan")
         statement = build_write(plan, media.kind, strip_nulls=media.strip_nulls)
         context = request_context(request, api, identity, self.settings, cache.role_settings.get(identity.role, ()))
+        if media.plan is not None:
+            return await self.explained(context, statement, media, read_only=False)
         (row,) = await self.executor.run(
             context,
             [statement],
@@ -151,6 +156,25 @@ class RestEngine:
         )
         timer.mark("transaction")
         return write_response(api, plan, row, media, tx_allowed=self.settings.tx_allow_override)
+
+    async def explained(
+        self, context: RequestContext, statement: Statement, media: MediaChoice, *, read_only: bool
+    ) -> web.Response:
+        """The execution plan instead of the result; always rolled back (`options=analyze` runs it)."""
+        assert media.plan is not None
+        (rows,) = await self.executor.run(
+            context,
+            [explain(statement, media.plan.format, media.plan.options)],
+            read_only=read_only,
+            rollback=True,
+            all_rows=True,
+        )
+        assert rows is not None
+        if media.plan.format == "json":
+            body = json.dumps(rows[0][0], separators=(",", ":"))
+        else:
+            body = "\n".join(line for (line,) in rows)
+        return web.Response(body=body.encode(), headers={"Content-Type": media.plan.content_type})
 
     def ends_in_rollback(self, api: ApiRequest) -> bool:
         """db-tx-end decides; `Prefer: tx=` may override it only where the setting allows."""
@@ -177,12 +201,14 @@ class RestEngine:
     async def rpc(
         self, request: web.Request, api: ApiRequest, identity: Identity, cache, timer: StageTimer
     ) -> web.StreamResponse:
-        media = negotiate(api.accept)
+        media = negotiate(api.accept, plan_enabled=self.settings.db_plan_enabled)
         plan = plan_rpc(api, cache, max_rows=self.settings.db_max_rows, aggregates=self.settings.db_aggregates_enabled,
                         content_type=request.content_type)  # fmt: skip
         timer.mark("plan")
         statement = build_rpc(plan, media.kind, want_body=api.method != "HEAD", strip_nulls=media.strip_nulls)
         context = request_context(request, api, identity, self.settings, cache.role_settings.get(identity.role, ()))
+        if media.plan is not None:
+            return await self.explained(context, statement, media, read_only=plan.read_only)
         (row,) = await self.executor.run(context, [statement], read_only=plan.read_only)
         timer.mark("transaction")
         assert row is not None

@@ -13,10 +13,28 @@ CSV = "text/csv"
 ANY_JSON = frozenset({"application/json", "*/*", "application/*"})
 
 
+PLAN = "application/vnd.pgrst.plan"
+PLAN_OPTIONS = frozenset({"analyze", "verbose", "settings", "buffers", "wal"})
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """`Accept: application/vnd.pgrst.plan[+json|+text]; for=…; options=…` (db-plan-enabled)."""
+
+    format: str  # json | text
+    for_media: str  # the representation whose query is explained
+    options: tuple[str, ...]
+
+    @property
+    def content_type(self) -> str:
+        return f'{PLAN}+{self.format}; for="{self.for_media}"; charset=utf-8'
+
+
 @dataclass(frozen=True)
 class MediaChoice:
     kind: str  # json | object | csv
     strip_nulls: bool = False
+    plan: PlanRequest | None = None
 
     @property
     def content_type(self) -> str:
@@ -27,13 +45,15 @@ class MediaChoice:
         return f"{SINGULAR if self.kind == 'object' else ARRAY};nulls=stripped; charset=utf-8"
 
 
-def negotiate(accept: tuple[MediaType, ...]) -> MediaChoice:
+def negotiate(accept: tuple[MediaType, ...], *, plan_enabled: bool = False) -> MediaChoice:
     """The first acceptable media type in the client's order (clients send */*; none means JSON)."""
     if not accept:
         return MediaChoice("json")
     for media in accept:
         full = f"{media.type}/{media.subtype}"
         strip = dict(media.params).get("nulls") == "stripped"
+        if plan_enabled and full in {PLAN, f"{PLAN}+json", f"{PLAN}+text"}:
+            return _plan_choice(full, dict(media.params))
         if full in ANY_JSON:
             return MediaChoice("json")
         if full == ARRAY:
@@ -44,3 +64,16 @@ def negotiate(accept: tuple[MediaType, ...]) -> MediaChoice:
             return MediaChoice("csv")
     offered = ", ".join(f"{m.type}/{m.subtype}" for m in accept)
     raise ApiError(406, "PGRST107", f"None of these media types are available: {offered}")
+
+
+def _plan_choice(full: str, params: dict[str, str]) -> MediaChoice:
+    for_media = params.get("for", "application/json").strip('"')
+    options = tuple(o for o in params.get("options", "").split("|") if o in PLAN_OPTIONS)
+    explained = negotiate((_media(for_media),)) if for_media else MediaChoice("json")
+    plan = PlanRequest("json" if full.endswith("+json") else "text", for_media or "application/json", options)
+    return MediaChoice(explained.kind, explained.strip_nulls, plan)
+
+
+def _media(text: str) -> MediaType:
+    kind, _, subtype = text.partition("/")
+    return MediaType(kind, subtype or "*")

@@ -390,3 +390,10 @@ def output_keys(node: ReadNode) -> list[str]:
         elif isinstance(item, EmbedNode) and not item.hidden:
             keys.append(item.output)
     return keys
+
+
+def explain(statement: Statement, format: str, options: tuple[str, ...]) -> Statement:
+    """EXPLAIN of a built statement (Accept: application/vnd.pgrst.plan), same parameters."""
+    settings = [sql.SQL("format {}").format(sql.SQL("json" if format == "json" else "text"))]
+    settings += [sql.SQL(option) for option in options]  # from a fixed allow-list (media.PLAN_OPTIONS)
+    return Statement(sql.SQL("explain ({}) {}").format(sql.SQL(", ").join(settings), statement.query), statement.params)

@@ -94,8 +94,10 @@ class Executor:
         read_only: bool,
         rollback: bool = False,
         check: Callable[[list[Row]], None] | None = None,
+        all_rows: bool = False,
     ) -> list[Row]:
-        """Run `statements` in one request transaction; returns the first row of each.
+        """Run `statements` in one request transaction; returns the first row of each (every row
+        of each with `all_rows`, for EXPLAIN).
 
         Without `check` everything, COMMIT included, goes out in one pipeline (one round trip).
         With it, the rows are read first and `check` may raise (an ApiError) to roll back —
@@ -104,7 +106,7 @@ class Executor:
         await self._enter_gate()
         try:
             async with self.pool.connection() as conn:
-                return await self._transaction(conn, context, statements, read_only, rollback, check)
+                return await self._transaction(conn, context, statements, read_only, rollback, check, all_rows)
         except PoolTimeout as timeout:
             raise pool_timeout_error() from timeout
         finally:
@@ -129,6 +131,7 @@ class Executor:
         read_only: bool,
         rollback: bool,
         check: Callable[[list[Row]], None] | None,
+        all_rows: bool = False,
     ) -> list[Row]:
         end = b"rollback" if rollback else b"commit"
         pipeline = Pipeline(conn, self.prepare)
@@ -144,7 +147,7 @@ class Executor:
             if self.pre_request:
                 pipeline.send(sql.SQL("select {}()").format(sql.Identifier(*self.pre_request)), [])
             for statement in statements:
-                pipeline.send(statement.query, statement.params, keep=True)
+                pipeline.send(statement.query, statement.params, keep="all" if all_rows else "first")
             if check is None:
                 pipeline.send(end)
             try:

@@ -62,7 +62,7 @@ class Pipeline:
         self.pgconn = conn.pgconn
         self.prepare = prepare
         self.transformer = Transformer(conn)
-        self.expected: list[bool] = []  # per queued result: does the caller want it?
+        self.expected: list[str] = []  # per queued result: "" (ignored), "first" row, or "all" rows
 
     def send(
         self, query: sql.Composable | bytes | str, params: Sequence[Any] | None = None, *, keep: bool = False
@@ -84,7 +84,7 @@ class Pipeline:
             if name is None and len(prepared.names) < PREPARED_PER_CONNECTION:
                 name = b"campus_%d" % len(prepared.names)
                 self.pgconn.send_prepare(name, text, types)
-                self.expected.append(False)
+                self.expected.append("")
                 prepared.names[(text, types)] = name
             if name is not None:
                 self.pgconn.send_query_prepared(name, values, formats)
@@ -101,10 +101,13 @@ class Pipeline:
         failed = next((r for r in results if r.status == pq.ExecStatus.FATAL_ERROR), None)
         if failed is not None:
             raise errors.error_from_result(failed, encoding=self.conn.info.encoding)
-        rows: list[tuple[Any, ...] | None] = []
+        rows: list[Any] = []
         for keep, result in zip(expected, results, strict=True):
-            if keep:
+            if keep == "first":
                 rows.append(self._first_row(result))
+            elif keep == "all":
+                self.transformer.set_pgresult(result)
+                rows.append(self.transformer.load_rows(0, result.ntuples, tuple))
         return rows
 
     def _first_row(self, result: pq.abc.PGresult) -> tuple[Any, ...] | None:

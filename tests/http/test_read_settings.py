@@ -27,6 +27,7 @@ def configured(cluster: ThrowawayCluster) -> Iterator[httpx.Client]:
             "PGRST_DB_PRE_REQUEST": "test.check_request",
             "PGRST_SERVER_TIMING_ENABLED": "true",
             "PGRST_DB_TX_END": "commit-allow-override",
+            "PGRST_DB_PLAN_ENABLED": "true",
         },
     )
     with httpx.Client(base_url=server.url, timeout=10) as client:
@@ -122,3 +123,20 @@ def test_prefer_tx_rollback_where_allowed(http: httpx.Client, configured: httpx.
 
 def test_profile_header_is_echoed_on_reads(http: httpx.Client) -> None:
     assert http.get("/clients", headers={"Accept-Profile": "test2"}).headers["content-profile"] == "test2"
+
+
+def test_execution_plans_only_when_enabled(http: httpx.Client, configured: httpx.Client) -> None:
+    assert http.get("/clients", headers={"Accept": "application/vnd.pgrst.plan+json"}).status_code == 406
+    as_json = configured.get("/clients?id=eq.1", headers={"Accept": "application/vnd.pgrst.plan+json"})
+    assert as_json.status_code == 200
+    assert as_json.headers["content-type"].startswith('application/vnd.pgrst.plan+json; for="application/json"')
+    assert "Plan" in as_json.json()[0]
+    as_text = configured.get("/clients", headers={"Accept": 'application/vnd.pgrst.plan; for="text/csv"'})
+    assert as_text.headers["content-type"].startswith('application/vnd.pgrst.plan+text; for="text/csv"')
+    assert "Scan" in as_text.text
+    analyzed = configured.post(
+        "/items", json={"id": 181, "name": "explained"},
+        headers={"Accept": "application/vnd.pgrst.plan+json; options=analyze"},
+    )  # fmt: skip
+    assert analyzed.status_code == 200 and "Actual Rows" in analyzed.text
+    assert configured.get("/items?id=eq.181").json() == [], "an analyzed write is rolled back"
