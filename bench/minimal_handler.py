@@ -18,6 +18,15 @@ Two ways of talking to PostgreSQL (`--api`):
   diagnostic: it separates what psycopg's high-level API costs from what the engine's own
   per-request Python costs.
 
+Write routes (bench/write_bench.py), added when the schema cache has `bench.events`:
+`/<scenario>/events` (POST, PATCH) and `/<scenario>/rpc/<function>` (POST, GET), one per
+write scenario (bench/write_scenarios.py). Their SQL comes from the engine the same way
+(parse_request → plan_write + build_write, or plan_rpc + build_rpc), built once with a sentinel
+body and query value; per request the handler binds the request's body bytes and the varying
+query value where the engine binds them, and sends BEGIN READ WRITE (READ ONLY for a stable
+function called with GET, as the engine does); set_config; the statement; COMMIT as one
+pipeline. `pq` only.
+
 Run: `python bench/minimal_handler.py --port 3100 --workers 2 --pool 10` with `PGRST_DB_URI`
 (the authenticator's URL) and `PGRST_DB_SCHEMAS=bench` set, as for `campus serve`.
 """
@@ -49,13 +58,18 @@ from psycopg_pool import AsyncConnectionPool
 from api.engine.jwt import Identity
 from api.engine.read_plan import plan_read
 from api.engine.request import parse_request
+from api.engine.rpc_plan import plan_rpc
 from api.engine.schema_cache import load_schema_cache
 from api.engine.settings import EngineSettings
 from api.engine.sql_read import build_read
-from api.engine.tx import BEGIN_READ, SET_CONFIG, RequestContext
+from api.engine.sql_rpc import build_rpc
+from api.engine.sql_write import build_write
+from api.engine.tx import BEGIN_READ, BEGIN_WRITE, SET_CONFIG, RequestContext
+from api.engine.write_plan import plan_write
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scenarios import SCENARIOS, VARY_SENTINEL, Scenario
+from write_scenarios import QUERY_SENTINEL, WRITE_SCENARIOS, WriteScenario
 
 COMMIT = b"commit"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -140,11 +154,87 @@ def build_routes(settings: EngineSettings, conninfo: str) -> tuple[list[Route], 
     return routes, set_config
 
 
+@dataclass(frozen=True)
+class WriteRoute:
+    """One write scenario's pre-built SQL: its parameters as psycopg dumps them (bytes), and which
+    of them take the request's body and the varying query value."""
+
+    scenario: WriteScenario
+    name: bytes
+    query: bytes
+    params: list[bytes | None]
+    types: tuple[int, ...]
+    formats: list[int]
+    begin: bytes  # BEGIN_WRITE, or BEGIN_READ where the engine reads (a stable function via GET)
+    body_index: int | None
+    vary_index: int | None
+
+    def values(self, body: bytes | None, varying: str | None) -> list[bytes | None]:
+        values = list(self.params)
+        if self.body_index is not None:
+            values[self.body_index] = body
+        if self.vary_index is not None and varying is not None:
+            values[self.vary_index] = varying.encode()
+        return values
+
+
+def build_write_routes(settings: EngineSettings, conninfo: str) -> list[WriteRoute]:
+    """Ask the engine for each write scenario's SQL, once, before forking (none without bench.events)."""
+    routes: list[WriteRoute] = []
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        cache = load_schema_cache(conn, settings.db_schemas, settings.db_extra_search_path)
+        if cache.relation(settings.db_schemas[0], "events") is None:
+            return routes
+        for scenario in WRITE_SCENARIOS:
+            body = scenario.example_body(1)
+            api = parse_request(
+                scenario.method,
+                scenario.path,
+                scenario.query_for(QUERY_SENTINEL),
+                scenario.headers,
+                body,
+                schemas=settings.db_schemas,
+            )
+            if scenario.path.startswith("/rpc/"):
+                plan = plan_rpc(api, cache, max_rows=settings.db_max_rows, content_type="application/json")
+                statement = build_rpc(plan, "json")
+                begin = BEGIN_READ if plan.read_only else BEGIN_WRITE
+            else:
+                statement = build_write(plan_write(api, cache), "json")
+                begin = BEGIN_WRITE
+            percent = statement.query.as_bytes(conn)
+            converted = PostgresQuery(Transformer(conn))
+            converted.convert(percent, statement.params)
+            params = [bytes(p) if p is not None else None for p in converted.params or []]
+            routes.append(
+                WriteRoute(
+                    scenario=scenario,
+                    name=f"bench_{scenario.name}".encode(),
+                    query=converted.query,
+                    params=params,
+                    types=converted.types,
+                    formats=[int(f) for f in converted.formats or []],
+                    begin=begin,
+                    body_index=next((i for i, p in enumerate(params) if body is not None and p == body), None),
+                    vary_index=next((i for i, p in enumerate(params) if p and QUERY_SENTINEL.encode() in p), None),
+                )
+            )
+    return routes
+
+
 class Handler:
     """The per-process state: the pool, the pre-built statements and the request handlers."""
 
-    def __init__(self, routes: list[Route], set_config: PgStatement, settings: EngineSettings, args: Any) -> None:
+    def __init__(
+        self,
+        routes: list[Route],
+        set_config: PgStatement,
+        settings: EngineSettings,
+        args: Any,
+        write_routes: list[WriteRoute] | None = None,
+    ) -> None:
         self.routes = routes
+        self.write_routes = write_routes or []
         self.set_config = set_config
         self.api = args.api
         self.role = settings.db_anon_role or "anon"
@@ -168,6 +258,10 @@ class Handler:
         app.router.add_get("/ready", self.ready)
         for route in self.routes:
             app.router.add_get(f"/{route.scenario.name}{route.scenario.path}", self.handler_for(route))
+        if self.api == "pq":
+            for write in self.write_routes:
+                path = f"/{write.scenario.name}{write.scenario.path}"
+                app.router.add_route(write.scenario.method, path, self.write_handler_for(write))
 
         async def lifecycle(_: web.Application) -> Any:
             await self.pool.open(wait=True)
@@ -214,6 +308,71 @@ class Handler:
             )
 
         return handle
+
+    def write_handler_for(self, route: WriteRoute) -> Callable[[web.Request], Any]:
+        """A write or RPC route: the request's body and varying value bound into the engine's SQL."""
+        scenario = route.scenario
+        vary_param = scenario.vary_param
+
+        async def handle(request: web.Request) -> web.Response:
+            varying = None
+            if vary_param is not None:
+                operand = request.query.get(vary_param)
+                if operand is None:
+                    return web.Response(status=400, text=f"missing {vary_param}")
+                varying = operand.partition(".")[2] if "." in operand else operand  # `eq.7` → `7`; `7` → `7`
+            body = await request.read() if route.body_index is not None else None
+            headers = {name.lower(): value for name, value in request.headers.items() if name.lower() != "cookie"}
+            config = [
+                self.role,
+                self.claims_json,
+                scenario.method,
+                scenario.path,
+                json.dumps(headers, separators=(",", ":")),
+                json.dumps(dict(request.cookies), separators=(",", ":")),
+                self.search_path,
+            ]
+            row = await self.run_write_pq(route, config, route.values(body, varying))
+            if scenario.status == 200:  # an RPC: the body PostgreSQL built
+                span = f"0-{int(row[1]) - 1}/*" if row[1] else "*/*"  # page_total, as the engine's read_response
+                headers = {"Content-Type": JSON_CONTENT_TYPE, "Content-Range": span}
+                return web.Response(status=200, body=row[2] or b"", headers=headers)
+            affected = int(row[0] or 0)  # as the engine's mutation_range: `*/*` for inserts
+            span = f"0-{affected - 1}/*" if scenario.method == "PATCH" and affected else "*/*"
+            return web.Response(status=scenario.status, headers={"Content-Range": span})
+
+        return handle
+
+    async def run_write_pq(self, route: WriteRoute, config: list[str], values: list[bytes | None]) -> list[Any]:
+        """BEGIN; set_config; the statement; COMMIT as one pipeline; the statement's first row."""
+        assert self.gate is not None
+        async with self.gate, self.pool.connection() as conn:
+            pgconn = conn.pgconn
+            prepared = self.prepared.setdefault(id(pgconn), set())
+            pgconn.enter_pipeline_mode()
+            try:
+                pgconn.send_query_params(route.begin, None)
+                if self.set_config.name not in prepared:
+                    pgconn.send_prepare(self.set_config.name, self.set_config.query, self.set_config.types)
+                    prepared.add(self.set_config.name)
+                pgconn.send_query_prepared(self.set_config.name, [p.encode() for p in config], self.set_config.formats)
+                if route.name not in prepared:
+                    pgconn.send_prepare(route.name, route.query, route.types)
+                    prepared.add(route.name)
+                pgconn.send_query_prepared(route.name, values, route.formats)
+                pgconn.send_query_params(COMMIT, None)
+                pgconn.pipeline_sync()
+                results = await drain(pgconn)
+            except BaseException:
+                self.prepared.pop(id(pgconn), None)
+                await conn.close()  # the pool replaces it
+                raise
+            pgconn.exit_pipeline_mode()
+        failed = next((r for r in results if r.status in FAILED), None)
+        if failed is not None:
+            raise RuntimeError((failed.error_message or b"pipeline aborted").decode())
+        main = [r for r in results if r.status == OK][-1]
+        return [main.get_value(0, i) for i in range(main.nfields)]
 
     # -- the low-level pipeline -----------------------------------------------------------------
     async def run_pq(self, statement: PgStatement, config: list[str], values: list[str]) -> tuple[Any, int, bytes]:
@@ -366,7 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.conninfo:
         parser.error("set PGRST_DB_URI (the authenticator's URL)")
     routes, set_config = build_routes(settings, args.conninfo)
-    run_workers(lambda: Handler(routes, set_config, settings, args), args.host, args.port, args.workers)
+    write_routes = build_write_routes(settings, args.conninfo)
+    run_workers(lambda: Handler(routes, set_config, settings, args, write_routes), args.host, args.port, args.workers)
     return 0
 
 

@@ -136,8 +136,9 @@ def process_cpu(root_pid: int) -> dict[int, float]:
 
 
 # -- the database ---------------------------------------------------------------------------------
-def start_database(directory: Path) -> tuple[EmbeddedCluster, str, str]:
-    """A migrated throwaway cluster with bench/schema.sql loaded; returns it, owner URL, engine URL."""
+def start_database(directory: Path, extra_sql: tuple[str, ...] = ()) -> tuple[EmbeddedCluster, str, str]:
+    """A migrated throwaway cluster with bench/schema.sql (then `extra_sql`, files in bench/) loaded;
+    returns it, the owner's URL and the engine's (authenticator's) URL."""
     cluster = EmbeddedCluster(directory / "data", settings=CLUSTER_SETTINGS)
     cluster.start()
     owner = cluster.url()
@@ -145,8 +146,13 @@ def start_database(directory: Path) -> tuple[EmbeddedCluster, str, str]:
     started = time.perf_counter()
     with psycopg.connect(owner, autocommit=True) as conn:
         conn.execute((BENCH / "schema.sql").read_bytes(), prepare=False)
+        for name in extra_sql:
+            conn.execute((BENCH / name).read_bytes(), prepare=False)
         conn.execute(b"vacuum (analyze) bench.authors, bench.articles, bench.comments", prepare=False)
-    print(f"loaded bench/schema.sql in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(
+        f"loaded bench/schema.sql{''.join(', bench/' + n for n in extra_sql)} in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return cluster, owner, cluster.url(user="authenticator")
 
 
@@ -314,6 +320,11 @@ def measure(
     server: Server, scenario: Scenario, workers: int, seconds: float, args: argparse.Namespace, postmaster: int
 ) -> Measurement:
     command = wrk_command(server, scenario, seconds, args.threads, args.connections)
+    return measure_command(server, command, scenario.name, workers, postmaster)
+
+
+def measure_command(server: Server, command: list[str], scenario: str, workers: int, postmaster: int) -> Measurement:
+    """Run one wrk `command` against `server`, with the CPU time of everything involved."""
     server_before, pg_before = process_cpu(server.process.pid), process_tree_cpu(postmaster)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     summary = run_wrk(command)  # its CPU time: RUSAGE_CHILDREN grows by it
@@ -327,7 +338,7 @@ def measure(
     errors = {k: summary[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")}
     return Measurement(
         target=server.name,
-        scenario=scenario.name,
+        scenario=scenario,
         workers=workers,
         seconds=round(duration, 2),
         requests=summary["requests"],

@@ -37,7 +37,7 @@ from api.engine.sql_write import build_write
 from api.engine.timing import StageTimer
 from api.engine.tx import Executor, RequestContext
 from api.engine.write_plan import plan_write
-from api.engine.write_response import check_write, write_response
+from api.engine.write_response import check_write, needs_check, write_response
 from api.logs import get_logger
 
 log = get_logger("campus.engine")
@@ -152,7 +152,7 @@ class RestEngine:
             [statement],
             read_only=False,
             rollback=self.ends_in_rollback(api),
-            check=lambda rows: check_write(api, plan, media, rows[0]),
+            check=(lambda rows: check_write(api, plan, media, rows[0])) if needs_check(api, plan, media) else None,
         )
         timer.mark("transaction")
         return write_response(api, plan, row, media, tx_allowed=self.settings.tx_allow_override)

@@ -48,6 +48,12 @@ Row = Sequence[Any]
 
 
 # -- checks before COMMIT ----------------------------------------------------------------------
+def needs_check(api: ApiRequest, plan: WritePlan, media: MediaChoice) -> bool:
+    """Whether `check_write` can fail for this request; if not, COMMIT goes out with the statement."""
+    strict = api.preferences.handling == "strict" and api.preferences.max_affected is not None
+    return plan.kind == "put" or media.kind == "object" or (strict and plan.kind in ("update", "delete"))
+
+
 def check_write(api: ApiRequest, plan: WritePlan, media: MediaChoice, row: Row) -> None:
     """Raise the ApiError that must roll this write back, if any (PostgREST's order per kind)."""
     if plan.kind == "put":
