@@ -136,10 +136,19 @@ def process_cpu(root_pid: int) -> dict[int, float]:
 
 
 # -- the database ---------------------------------------------------------------------------------
-def start_database(directory: Path, extra_sql: tuple[str, ...] = ()) -> tuple[EmbeddedCluster, str, str]:
+def cluster_settings(durable: bool = False) -> dict[str, str]:
+    """The throwaway cluster's settings; `durable` keeps PostgreSQL's defaults for fsync & co."""
+    if not durable:
+        return CLUSTER_SETTINGS
+    return {k: v for k, v in CLUSTER_SETTINGS.items() if k not in {"fsync", "synchronous_commit", "full_page_writes"}}
+
+
+def start_database(
+    directory: Path, extra_sql: tuple[str, ...] = (), *, durable: bool = False
+) -> tuple[EmbeddedCluster, str, str]:
     """A migrated throwaway cluster with bench/schema.sql (then `extra_sql`, files in bench/) loaded;
     returns it, the owner's URL and the engine's (authenticator's) URL."""
-    cluster = EmbeddedCluster(directory / "data", settings=CLUSTER_SETTINGS)
+    cluster = EmbeddedCluster(directory / "data", settings=cluster_settings(durable))
     cluster.start()
     owner = cluster.url()
     Migrator(owner).up()

@@ -196,7 +196,7 @@ def report(run: Run) -> str:
 
 def record(run: Run, directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    stem = f"{run.started[:10]}-write"
+    stem = f"{run.started[:10]}-write" + ("-durable" if run.settings.get("durable") else "")
     markdown, data = directory / f"{stem}.md", directory / f"{stem}.json"
     markdown.write_text(report(run))
     payload = asdict(run)
@@ -225,6 +225,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--results", type=Path, default=BENCH / "results", help="where to record")
     parser.add_argument("--base-port", type=int, default=18400)
+    parser.add_argument("--durable", action="store_true", help="keep fsync, synchronous_commit and full_page_writes on")
     args = parser.parse_args(argv)
     args.duration = args.duration or (2.0 if args.quick else 10.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster: EmbeddedCluster | None = None
     servers: list[Server] = []
     try:
-        cluster, owner, engine = rb.start_database(directory, ("write_schema.sql",))
+        cluster, owner, engine = rb.start_database(directory, ("write_schema.sql",), durable=args.durable)
         postmaster = cluster.postmaster_pid()
         assert postmaster is not None
         run = Run(
@@ -255,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"-d{args.duration:g}s --latency",
                 "warm-up": f"{args.warmup:g} s per target and scenario",
                 "pool per worker": args.pool,
-                "cluster": ", ".join(f"{k}={v}" for k, v in rb.CLUSTER_SETTINGS.items()),
+                "cluster": ", ".join(f"{k}={v}" for k, v in rb.cluster_settings(args.durable).items()),
+                "durable": args.durable,
                 "connections": {s.name: connections_for(s, args) for s in WRITE_SCENARIOS},
             },
         )
