@@ -35,10 +35,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,7 +46,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for `api`
 
 import psycopg
-import uvloop
 from aiohttp import web
 from psycopg import pq
 from psycopg._queries import PostgresQuery
@@ -66,6 +63,7 @@ from api.engine.sql_rpc import build_rpc
 from api.engine.sql_write import build_write
 from api.engine.tx import BEGIN_READ, BEGIN_WRITE, SET_CONFIG, RequestContext
 from api.engine.write_plan import plan_write
+from api.server import run_workers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scenarios import SCENARIOS, VARY_SENTINEL, Scenario
@@ -463,53 +461,8 @@ async def drain(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
 
 
 # -- processes ------------------------------------------------------------------------------------
-async def serve(handler: Handler, host: str, port: int, reuse_port: bool) -> None:
-    runner = web.AppRunner(handler.app(), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()
-
-
-def run_workers(make: Callable[[], Handler], host: str, port: int, workers: int) -> None:
-    """N processes sharing the port with SO_REUSEPORT, as `campus serve --workers N` runs."""
-    if workers <= 1:
-        uvloop.run(serve(make(), host, port, reuse_port=False))
-        return
-    children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                uvloop.run(serve(make(), host, port, reuse_port=True))
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-                code = 1
-            os._exit(code)
-        children.append(pid)
-
-    def stop_all(_signum: int, _frame: object = None) -> None:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGTERM)
-
-    signal.signal(signal.SIGINT, stop_all)
-    signal.signal(signal.SIGTERM, stop_all)
-    remaining = set(children)
-    while remaining:
-        pid, _status = os.wait()
-        remaining.discard(pid)
-        if remaining:
-            stop_all(signal.SIGTERM)
+# Worker processes are run exactly as `campus serve --workers N` runs them (api.server.run_workers),
+# so the two targets differ only in what happens inside a request.
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -526,7 +479,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("set PGRST_DB_URI (the authenticator's URL)")
     routes, set_config = build_routes(settings, args.conninfo)
     write_routes = build_write_routes(settings, args.conninfo)
-    run_workers(lambda: Handler(routes, set_config, settings, args, write_routes), args.host, args.port, args.workers)
+    run_workers(
+        lambda: Handler(routes, set_config, settings, args, write_routes).app(), args.host, args.port, args.workers
+    )
     return 0
 
 
