@@ -28,6 +28,8 @@ def configured(cluster: ThrowawayCluster) -> Iterator[httpx.Client]:
             "PGRST_SERVER_TIMING_ENABLED": "true",
             "PGRST_DB_TX_END": "commit-allow-override",
             "PGRST_DB_PLAN_ENABLED": "true",
+            # as behind PgBouncer/Supavisor in transaction mode: every statement unprepared
+            "PGRST_DB_PREPARED_STATEMENTS": "false",
         },
     )
     with httpx.Client(base_url=server.url, timeout=10) as client:
