@@ -32,12 +32,14 @@ def numbered(query: bytes) -> bytes:
     return _PLACEHOLDER.sub(lambda m: b"%" if m.group(1) == b"%" else b"$%d" % next(counter), query)
 
 
-def render(query: sql.Composable | bytes | str, conn: psycopg.AsyncConnection) -> bytes:
+def render(query: sql.Composable | bytes | str, context: psycopg.AsyncConnection | None) -> bytes:
+    """The statement's bytes. `context` None renders as UTF-8 without asking the connection for
+    every fragment (much faster); pass the connection when its encoding is something else."""
     if isinstance(query, bytes):
         return query
     if isinstance(query, str):
         return query.encode()
-    return query.as_bytes(conn)
+    return query.as_bytes(context)
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Pipeline:
         self.pgconn = conn.pgconn
         self.prepare = prepare
         self.transformer = Transformer(conn)
+        self.render_context = None if conn.info.encoding == "utf-8" else conn
         self.expected: list[str] = []  # per queued result: "" (ignored), "first" row, or "all" rows
 
     def send(
@@ -69,7 +72,7 @@ class Pipeline:
     ) -> None:
         """Queue one statement. With `params` (even empty) the text follows psycopg's placeholder
         rules (`%s`, `%%`), as a psycopg `execute` would; without, it is sent as it is."""
-        text = render(query, self.conn)
+        text = render(query, self.render_context)
         values = types = formats = None
         if params is not None:
             text = numbered(text)
