@@ -13,6 +13,7 @@ import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -25,19 +26,26 @@ from api.engine.errors import ApiError
 from api.engine.sql_read import Statement
 from api.engine.wire import Pipeline, forget_prepared
 
-SET_CONFIG = sql.SQL(
-    "select pg_catalog.set_config('role', %s, true), "
-    "pg_catalog.set_config('request.jwt.claims', %s, true), "
-    "pg_catalog.set_config('request.method', %s, true), "
-    "pg_catalog.set_config('request.path', %s, true), "
-    "pg_catalog.set_config('request.headers', %s, true), "
-    "pg_catalog.set_config('request.cookies', %s, true), "
-    "pg_catalog.set_config('search_path', %s, true)"
+# Constant statements are bytes already: nothing to render per request.
+SET_CONFIG = (
+    b"select pg_catalog.set_config('role', %s, true), "
+    b"pg_catalog.set_config('request.jwt.claims', %s, true), "
+    b"pg_catalog.set_config('request.method', %s, true), "
+    b"pg_catalog.set_config('request.path', %s, true), "
+    b"pg_catalog.set_config('request.headers', %s, true), "
+    b"pg_catalog.set_config('request.cookies', %s, true), "
+    b"pg_catalog.set_config('search_path', %s, true)"
 )
-SET_TIMEZONE = sql.SQL("select pg_catalog.set_config('timezone', %s, true)")
+SET_TIMEZONE = b"select pg_catalog.set_config('timezone', %s, true)"
 Row = tuple[Any, ...] | None
 BEGIN_READ = b"begin isolation level read committed read only"
 BEGIN_WRITE = b"begin isolation level read committed read write"
+
+
+@lru_cache(maxsize=64)
+def search_path_setting(schemas: tuple[str, ...]) -> str:
+    """The search_path value for the exposed schema and the extra ones, each quoted."""
+    return ", ".join(sql.Identifier(schema).as_string() for schema in schemas)
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ class RequestContext:
             self.path,
             json.dumps(dict(self.headers), separators=(",", ":")),
             json.dumps(dict(self.cookies), separators=(",", ":")),
-            ", ".join(sql.Identifier(s).as_string() for s in self.search_path),
+            search_path_setting(tuple(self.search_path)),
         ]
 
 
