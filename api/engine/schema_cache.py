@@ -196,7 +196,12 @@ order by n.nspname, c.relname
 # expression is not one); identity columns have no pg_attrdef row at all.
 COLUMNS_SQL = """
 select a.attrelid, a.attname, a.attnum, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid,
-       not a.attnotnull, case when a.attgenerated = '' then pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) end,
+       not a.attnotnull,
+       case when a.attidentity <> '' then  -- identity columns: their sequence, as PostgREST reports it
+              'nextval(' || pg_catalog.quote_literal(
+                pg_catalog.pg_get_serial_sequence(pg_catalog.quote_ident(n.nspname) || '.'
+                                                  || pg_catalog.quote_ident(c.relname), a.attname)) || '::regclass)'
+            when a.attgenerated = '' then pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) end,
        a.attgenerated <> '', d.description
 from pg_catalog.pg_attribute a
 join pg_catalog.pg_class c on c.oid = a.attrelid

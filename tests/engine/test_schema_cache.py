@@ -114,7 +114,9 @@ def test_column_details_and_comments(cache: SchemaCache) -> None:
     assert name is not None and name.description == "Display name" and not name.nullable
     assert motto is not None and motto.data_type == "character varying(80)" and motto.description is None
     assert founded is not None and (founded.data_type, founded.default) == ("date", "CURRENT_DATE")
-    assert identity is not None and identity.default is None and not identity.is_generated
+    # an identity column reports its sequence as its default, as PostgREST does
+    assert identity is not None and identity.default == "nextval('lms.schools_id_seq'::regclass)"
+    assert not identity.is_generated
     score = cache.relations[lms("grades")].column("score")
     assert score is not None and score.data_type == "numeric(5,2)"
     assert cache.relations[lms("members")].description == "People, as members"
