@@ -59,7 +59,7 @@ class Column:
     data_type: str  # format_type() text: 'integer', 'character varying(20)', 'text[]', 'app.mood'
     type_oid: int
     nullable: bool
-    default: str | None  # the default expression; None for generated and identity columns
+    default: str | None  # the default expression (identity columns: nextval of their sequence); None if generated
     enum_values: tuple[str, ...]  # labels when the type (or its domain's base) is an enum
     position: int  # attnum
     description: str | None
@@ -198,9 +198,11 @@ COLUMNS_SQL = """
 select a.attrelid, a.attname, a.attnum, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid,
        not a.attnotnull,
        case when a.attidentity <> '' then  -- identity columns: their sequence, as PostgREST reports it
-              'nextval(' || pg_catalog.quote_literal(
-                pg_catalog.pg_get_serial_sequence(pg_catalog.quote_ident(n.nspname) || '.'
-                                                  || pg_catalog.quote_ident(c.relname), a.attname)) || '::regclass)'
+              (select 'nextval(' || pg_catalog.quote_literal(seq.oid::pg_catalog.regclass::text) || '::regclass)'
+                 from pg_catalog.pg_depend dep  -- the catalog, not pg_get_serial_sequence: no privileges needed
+                 join pg_catalog.pg_class seq on seq.oid = dep.objid and seq.relkind = 'S'
+                where dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass and dep.refobjid = a.attrelid
+                  and dep.refobjsubid = a.attnum and dep.deptype = 'i')
             when a.attgenerated = '' then pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) end,
        a.attgenerated <> '', d.description
 from pg_catalog.pg_attribute a
