@@ -1,4 +1,4 @@
-"""Settings from the environment: Campus's own names, and PostgREST's `PGRST_*` names where they overlap."""
+"""Campus's own settings from the environment (the engine's are in api/engine/settings.py)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,12 @@ from urllib.parse import urlsplit, urlunsplit
 class Settings:
     database_url: str | None  # the owner's connection, for migrations; None: the embedded cluster
     data_dir: Path
-    server_host: str
-    server_port: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or env.get("PGRST_DB_URI") or None,
             data_dir=Path(env.get("CAMPUS_DATA_DIR", ".campus")),
-            server_host=env.get("PGRST_SERVER_HOST", "127.0.0.1"),
-            server_port=int(env.get("PGRST_SERVER_PORT", "3000")),
         )
 
 

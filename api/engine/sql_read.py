@@ -48,6 +48,14 @@ IS_SQL = {"null": "is null", "not_null": "is not null", "true": "is true", "fals
 BODY_KIND = {"json", "object", "csv"}
 
 
+# What SQL may have set for the response (`response.headers`, `response.status`): every statement
+# the engine builds ends its result row with these two columns.
+RESPONSE_COLUMNS = sql.SQL(
+    "nullif(pg_catalog.current_setting('response.headers', true), '') as response_headers, "
+    "nullif(pg_catalog.current_setting('response.status', true), '') as response_status"
+)
+
+
 @dataclass(frozen=True)
 class Statement:
     query: sql.Composed
@@ -346,11 +354,9 @@ def build_read(
     body = body_expression(body_kind, strip_nulls) if want_body else sql.SQL("null::text")
     query = sql.SQL(
         "with pgrst_source as ({source}) "
-        "select {total} as total, pg_catalog.count(pgrst_t) as page_total, {body} as body, "
-        "nullif(current_setting('response.headers', true), '') as response_headers, "
-        "nullif(current_setting('response.status', true), '') as response_status "
+        "select {total} as total, pg_catalog.count(pgrst_t) as page_total, {body} as body, {response} "
         "from pgrst_source as pgrst_t"
-    ).format(source=selected, total=total, body=body)
+    ).format(source=selected, total=total, body=body, response=RESPONSE_COLUMNS)
     return Statement(query, builder.params)
 
 

@@ -12,12 +12,7 @@ from psycopg import sql
 
 from api.engine.read_plan import ReadPlan
 from api.engine.rpc_plan import RpcPlan
-from api.engine.sql_read import QueryBuilder, Statement, array_literal, build_read
-
-RESULT_COLUMNS = (
-    "nullif(current_setting('response.headers', true), '') as response_headers, "
-    "nullif(current_setting('response.status', true), '') as response_status"
-)
+from api.engine.sql_read import RESPONSE_COLUMNS, QueryBuilder, Statement, array_literal, build_read
 
 
 def _call(plan: RpcPlan, builder: QueryBuilder) -> tuple[sql.Composable, sql.Composable | None]:
@@ -71,7 +66,7 @@ def build_rpc(
         query = sql.SQL(
             "with pgrst_call as (select {call}{feed}) select null::bigint as total, 1::bigint as page_total, "
             "null::text as body, {result} from (select count(*) from pgrst_call) as pgrst_done"
-        ).format(call=call, feed=from_feed, result=sql.SQL(RESULT_COLUMNS))
+        ).format(call=call, feed=from_feed, result=RESPONSE_COLUMNS)
         return Statement(query, builder.params)
     if plan.result == "scalars":
         body = sql.SQL("coalesce(pg_catalog.json_agg(pgrst_call.pgrst_scalar), '[]')::text")
@@ -80,7 +75,7 @@ def build_rpc(
     query = sql.SQL(
         "select null::bigint as total, pg_catalog.count(*) as page_total, {body} as body, {result} "
         "from (select {call} as pgrst_scalar{feed}) as pgrst_call"
-    ).format(body=body, result=sql.SQL(RESULT_COLUMNS), call=call, feed=from_feed)
+    ).format(body=body, result=RESPONSE_COLUMNS, call=call, feed=from_feed)
     return Statement(query, builder.params)
 
 

@@ -27,6 +27,7 @@ from psycopg import sql
 from psycopg.types.json import Json
 
 from api.engine.sql_read import (
+    RESPONSE_COLUMNS,
     QueryBuilder,
     Statement,
     body_expression,  # the read side's JSON/CSV aggregates
@@ -62,15 +63,14 @@ def build_write(plan: WritePlan, body_kind: str = "json", *, strip_nulls: bool =
     query = sql.SQL(
         "with {ctes} "
         "select (select pg_catalog.count(*) from {mutation}) as total, "
-        "pg_catalog.count(pgrst_t) as page_total, {body} as body, "
-        "nullif(pg_catalog.current_setting('response.headers', true), '') as response_headers, "
-        "nullif(pg_catalog.current_setting('response.status', true), '') as response_status, "
+        "pg_catalog.count(pgrst_t) as page_total, {body} as body, {response}, "
         "{location} as location, {inserted} as inserted "
         "from {source} as pgrst_t"
     ).format(
         ctes=sql.SQL(", ").join(ctes),
         mutation=sql.Identifier(MUTATION),
         body=body,
+        response=RESPONSE_COLUMNS,
         location=location,
         inserted=INSERTED if plan.counts_inserts else sql.SQL("null::integer"),
         source=sql.Identifier(source),

@@ -35,11 +35,8 @@ def lms(name: str) -> QualifiedName:
 
 @pytest.fixture(scope="module")
 def fixture_url(cluster: ThrowawayCluster) -> Iterator[str]:
-    name = cluster.create("cache", migrated=False)
-    url = cluster.url(name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(FIXTURE.read_text().encode(), prepare=False)
-    yield url
+    name = cluster.create("cache", migrated=False, script=FIXTURE.read_text())
+    yield cluster.url(name)
     cluster.drop(name)
 
 

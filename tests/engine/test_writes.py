@@ -70,11 +70,8 @@ insert into wt.tags (id, label, data) values (1, 'one', '{"kind": "x"}'), (2, 't
 
 @pytest.fixture(scope="module")
 def fixture_url(cluster: ThrowawayCluster) -> Iterator[str]:
-    name = cluster.create("writes", migrated=True)
-    url = cluster.url(name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(FIXTURE.encode(), prepare=False)
-    yield url
+    name = cluster.create("writes", script=FIXTURE)
+    yield cluster.url(name)
     cluster.drop(name)
 
 

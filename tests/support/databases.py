@@ -67,12 +67,18 @@ class ThrowawayCluster:
                 " grant usage on schema tap to public; grant execute on all functions in schema tap to public"
             )
 
-    def create(self, prefix: str = "test", migrated: bool = True) -> str:
-        """A new database (a clone of the migrated template, or empty); returns its name."""
+    def create(self, prefix: str = "test", migrated: bool = True, script: str | bytes | None = None) -> str:
+        """A new database (a clone of the migrated template, or empty), with `script` run in it
+        (a multi-statement SQL text, e.g. a test's fixture schema); returns its name."""
         if migrated:
             self._ensure_template()
         name = f"{prefix}_{os.getpid()}_{next(self._names)}"
         self.janitor(name, template=TEMPLATE if migrated else None).init()
+        if script is not None:
+            import psycopg
+
+            with psycopg.connect(self.url(name), autocommit=True) as conn:
+                conn.execute(script.encode() if isinstance(script, str) else script, prepare=False)
         return name
 
     def drop(self, name: str) -> None:

@@ -28,9 +28,7 @@ class RunningServer:
 
     def __init__(self, cluster: ThrowawayCluster, fixture: Path, schemas: str, extra_env: dict[str, str] | None = None):
         self.cluster = cluster
-        self.database = cluster.create("http")
-        with psycopg.connect(cluster.url(self.database), autocommit=True) as conn:
-            conn.execute(fixture.read_bytes(), prepare=False)
+        self.database = cluster.create("http", script=fixture.read_bytes())
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_") and k != "DATABASE_URL"}

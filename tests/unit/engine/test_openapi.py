@@ -76,11 +76,8 @@ SERVER = "http://localhost:3000"
 
 @pytest.fixture(scope="module")
 def database_url(cluster: ThrowawayCluster) -> Iterator[str]:
-    name = cluster.create("openapi", migrated=True)
-    url = cluster.url(name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(FIXTURE.encode(), prepare=False)
-    yield url
+    name = cluster.create("openapi", script=FIXTURE)
+    yield cluster.url(name)
     cluster.drop(name)
 
 
