@@ -18,6 +18,10 @@ import pytest
 
 from api import cluster as cluster_module
 from api.cluster import ClusterError, EmbeddedCluster
+from api.migrations.runner import DB_DIR
+from api.migrations.sqitch_plan import read_plan
+
+SHIPPED = [change.name for change in read_plan(DB_DIR / "migrations")]
 
 CAMPUS = [sys.executable, "-m", "api.cli"]
 
@@ -83,14 +87,14 @@ def test_migrate_cli_status_up_down_plan(data_dir: Path) -> None:
     assert plan.returncode == 0 and plan.stdout.startswith("bootstrap")
     assert "pending" in campus("migrate", "status", data_dir=data_dir).stdout
     up = campus("migrate", "up", data_dir=data_dir)
-    assert up.returncode == 0 and "deployed 1 change(s): bootstrap" in up.stdout, up.stderr
+    assert up.returncode == 0 and f"deployed {len(SHIPPED)} change(s): {', '.join(SHIPPED)}" in up.stdout, up.stderr
     assert "(up to date)" in campus("migrate", "up", data_dir=data_dir).stdout
     assert "UTC" in campus("migrate", "status", data_dir=data_dir).stdout
     assert campus("migrate", "verify", data_dir=data_dir).stdout.startswith("ok  bootstrap")
     script = campus("migrate", "refresh", "--sql", data_dir=data_dir).stdout
     assert script.startswith("begin;") and "notify pgrst, 'reload schema'" in script
     down = campus("migrate", "down", "--all", data_dir=data_dir)
-    assert "reverted 1 change(s): bootstrap" in down.stdout
+    assert f"reverted {len(SHIPPED)} change(s): {', '.join(reversed(SHIPPED))}" in down.stdout
 
 
 def test_unreachable_database_url_is_one_masked_line(data_dir: Path) -> None:
@@ -189,7 +193,7 @@ def test_ready_is_503_with_a_reason_while_migrations_are_pending(data_dir: Path)
     server = _serve(data_dir, port, "--no-migrate")
     try:
         _wait_for(f"http://127.0.0.1:{port}/live", server)
-        assert _get(ready_url) == (503, {"status": "unavailable", "reason": "1 migration(s) pending: bootstrap"})
+        assert _get(ready_url) == (503, {"status": "unavailable", "reason": f"1 migration(s) pending: {SHIPPED[-1]}"})
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)
