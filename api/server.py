@@ -9,7 +9,9 @@ on the embedded cluster, and as the URL's user otherwise — PostgREST's `db-uri
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -21,6 +23,10 @@ import psycopg
 import uvloop
 from aiohttp import web
 
+from api.auth.app import PREFIX as AUTH_PREFIX
+from api.auth.app import build_auth_app
+from api.auth.keys import SigningKey, load_signing_key
+from api.auth.settings import AuthSettings
 from api.cluster import EmbeddedCluster
 from api.config import mask_password
 from api.engine.app import RestEngine
@@ -60,10 +66,41 @@ def jwt_settings(settings: EngineSettings) -> JwtSettings:
     )
 
 
+def signing_setup(settings: EngineSettings, auth: AuthSettings) -> tuple[EngineSettings, SigningKey | None]:
+    """The key /auth/v1 signs with, and engine settings that accept what it signs.
+
+    With a private key (RS256/ES256) the engine verifies against its public JWKS, plus the HS
+    secret when one is configured, so service keys signed with that secret keep working.
+    """
+    if not auth.enabled or (auth.private_key_pem is None and settings.jwt_secret is None):
+        return settings, None
+    key = load_signing_key(settings.jwt_secret, auth.private_key_pem, settings.jwt_secret_is_base64)
+    if auth.private_key_pem is None:
+        return settings, key
+    keys = key.public_jwks()["keys"]
+    if settings.jwt_secret is not None:
+        shared = load_signing_key(settings.jwt_secret, None, settings.jwt_secret_is_base64).verifier_secret()
+        keys = [*keys, *(_as_jwks(shared))]
+    return replace(settings, jwt_secret=json.dumps({"keys": keys}), jwt_secret_is_base64=False), key
+
+
+def _as_jwks(secret: str) -> list[dict]:
+    """An HS secret as JWK entries: already a JWK (base64 secrets) or a plain string to encode."""
+    if secret.lstrip().startswith("{"):
+        document = json.loads(secret)
+        return document.get("keys", [document])
+    raw = base64.urlsafe_b64encode(secret.encode()).rstrip(b"=").decode()
+    return [{"kty": "oct", "k": raw, "alg": "HS256"}]
+
+
 def build_app(
-    settings: EngineSettings, migrator: Migrator, engine_url: str, require_migrations: bool = True
+    settings: EngineSettings,
+    migrator: Migrator,
+    engine_url: str,
+    require_migrations: bool = True,
+    auth: tuple[AuthSettings, SigningKey] | None = None,
 ) -> web.Application:
-    """The aiohttp application: health routes, then the REST engine for every other path."""
+    """The aiohttp application: health routes, /auth/v1, then the REST engine for every other path."""
     # Long select/filter URLs are normal for PostgREST clients; past 32 KiB aiohttp answers 400 itself.
     app = web.Application(
         client_max_size=MAX_BODY,
@@ -75,9 +112,12 @@ def build_app(
     cache = SchemaCacheHolder()
     pool = make_pool(engine_url, settings.db_pool, settings.db_pool_acquisition_timeout)
     pre_request = tuple(settings.db_pre_request.split(".", 1)) if settings.db_pre_request else None
+    verifier = JwtVerifier(jwt_settings(settings))
+    if auth is not None:
+        app.add_subapp(AUTH_PREFIX, build_auth_app(auth[0], auth[1], verifier, engine_url))
     engine = RestEngine(
         settings,
-        JwtVerifier(jwt_settings(settings)),
+        verifier,
         cache,
         Executor(pool, pre_request, prepare=settings.db_prepared_statements),
         MAX_BODY,
@@ -165,7 +205,12 @@ def run_workers(make_app: Callable[[], web.Application], host: str, port: int, w
 
 
 def serve(
-    settings: EngineSettings, data_dir: Path, owner_url: str | None, migrate: bool = True, workers: int = 1
+    settings: EngineSettings,
+    data_dir: Path,
+    owner_url: str | None,
+    migrate: bool = True,
+    workers: int = 1,
+    auth_settings: AuthSettings | None = None,
 ) -> None:
     """`owner_url` runs migrations (DATABASE_URL); the engine connects with `settings.db_uri` (PGRST_DB_URI)."""
     cluster: EmbeddedCluster | None = None
@@ -179,8 +224,16 @@ def serve(
         engine_url = cluster.url(user="authenticator")
         if settings.jwt_secret is None:
             settings = replace(settings, jwt_secret=embedded_jwt_secret(cluster.data_dir))
+        if settings.jwt_aud is None:  # tokens for another audience are refused; tokens without aud pass
+            settings = replace(settings, jwt_aud="authenticated")
         log.info("embedded cluster", data_dir=str(cluster.data_dir), started=started_cluster)
     assert engine_url is not None
+    auth_settings = auth_settings or AuthSettings.from_env()
+    settings, signing_key = signing_setup(settings, auth_settings)
+    if signing_key is None:
+        reason = "no JWT secret or private key" if auth_settings.enabled else "CAMPUS_AUTH_ENABLED is off"
+        log.warning("auth disabled", reason=reason)
+    auth = (auth_settings, signing_key) if signing_key is not None else None
     try:
         migrator = Migrator(url)
         if migrate:
@@ -188,7 +241,7 @@ def serve(
             log.info("migrated", database=mask_password(url), applied=applied)
         require_migrations = migrate or _is_managed(migrator)
         run_workers(
-            lambda: build_app(settings, migrator, engine_url, require_migrations),
+            lambda: build_app(settings, migrator, engine_url, require_migrations, auth),
             settings.server_host,
             settings.server_port,
             workers,

@@ -89,7 +89,8 @@ def http_status_for_sqlstate(
 
 def _message_dependent_status(sqlstate: str, authenticated: bool, message: str) -> int | None:
     if sqlstate == "42501":  # insufficient_privilege: anonymous callers should authenticate
-        return 403 if authenticated else 401
+        # A JWT naming a role the authenticator may not switch to is a bad credential, not a refusal.
+        return 403 if authenticated and not message.startswith("permission denied to set role") else 401
     if sqlstate == "21000":  # cardinality_violation; pg-safeupdate's refusal is the client's fault
         return 400 if message.endswith("requires a WHERE clause") else 500
     if sqlstate == "22023":  # invalid_parameter_value; a JWT naming a role that does not exist

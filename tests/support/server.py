@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -61,9 +62,9 @@ class RunningServer:
             time.sleep(0.1)
         raise RuntimeError(f"campus serve did not become ready: {self.log.read_text()}")
 
-    def sql(self, query: str) -> list[tuple]:
+    def sql(self, query: str, params: Sequence[object] | None = None) -> list[tuple]:
         with psycopg.connect(self.cluster.url(self.database), autocommit=True) as conn:
-            cursor = conn.execute(query.encode(), prepare=False)
+            cursor = conn.execute(query.encode(), params, prepare=False)
             return cursor.fetchall() if cursor.description else []
 
     def stop(self) -> None:

@@ -1,0 +1,1 @@
+"""GoTrue-compatible auth service (`/auth/v1`): signing keys, access tokens, rate limits."""
