@@ -1,4 +1,4 @@
-"""The `campus` command: serve, manage the embedded cluster, run migrations."""
+"""The `campus` command: serve, manage the embedded cluster, run migrations, set up auth."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import replace
 import psycopg
 
 from api import logs
+from api.auth.cli import AuthCommandError, add_auth_parser
 from api.cluster import ClusterError, EmbeddedCluster
 from api.config import Settings, mask_password
 from api.engine.settings import SettingsError
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the script instead of running it (for sqitch users: pipe it to psql)",
     )
     migrate.set_defaults(handler=cmd_migrate)
+    add_auth_parser(commands)
     return parser
 
 
@@ -210,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"campus: cannot connect to {mask_password(url)}: {reason}", file=sys.stderr)
     except (ClusterError, CommandError, MigrationError, PlanError, StatelessError, SettingsError) as error:
         print(f"campus: {error}", file=sys.stderr)
+    except AuthCommandError as error:
+        print(f"campus: {error}", file=sys.stderr)
+    except psycopg.Error as error:  # e.g. a duplicate slug or a weak password, in the database's words
+        print(f"campus: {error.diag.message_primary or error}", file=sys.stderr)
     return EXIT_FAILURE
 
 
