@@ -100,7 +100,7 @@ begin
   insert into auth.users (email, encrypted_password, user_metadata, app_metadata, email_confirmed_at)
   values (address,
           case when admin_create_user.password is not null then auth.hash_password(admin_create_user.password) end,
-          coalesce(admin_create_user.user_metadata, '{}'),
+          auth.checked_user_metadata(coalesce(admin_create_user.user_metadata, '{}')),
           -- institution and role live in the profile; app_metadata never overrides them
           coalesce(admin_create_user.app_metadata, '{}') - 'institution_id' - 'role',
           case when email_confirm then now() end)
@@ -109,7 +109,7 @@ begin
   values (new_id, institution, admin_create_user.role,
           left(coalesce(admin_create_user.user_metadata ->> 'first_name', ''), 100),
           left(coalesce(admin_create_user.user_metadata ->> 'last_name', ''), 100));
-  if not email_confirm then
+  if not coalesce(email_confirm, false) then  -- null means "not confirmed": the address still gets its mail
     token := auth.issue_one_time_token(new_id, 'confirmation', address);
     update auth.users set confirmation_sent_at = now() where id = new_id;
     perform auth.enqueue_mail('confirm_signup', new_id, address, jsonb_build_object('token', token));
@@ -194,11 +194,18 @@ begin
     update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()) where id = target.user_id;
   end if;
   if attributes ? 'user_metadata' then
-    update auth.users set user_metadata = auth.merge_metadata(user_metadata, attributes -> 'user_metadata'),
-                          updated_at = now()
+    if jsonb_typeof(attributes -> 'user_metadata') <> 'object' then
+      raise exception using errcode = 'PT422', detail = 'validation_failed', message = 'user_metadata must be a JSON object.';
+    end if;
+    update auth.users
+       set user_metadata = auth.checked_user_metadata(auth.merge_metadata(user_metadata, attributes -> 'user_metadata')),
+           updated_at = now()
      where id = target.user_id;
   end if;
   if attributes ? 'app_metadata' then
+    if jsonb_typeof(attributes -> 'app_metadata') <> 'object' then
+      raise exception using errcode = 'PT422', detail = 'validation_failed', message = 'app_metadata must be a JSON object.';
+    end if;
     update auth.users
        set app_metadata = auth.merge_metadata(app_metadata, attributes -> 'app_metadata') - 'institution_id' - 'role',
            updated_at = now()

@@ -33,7 +33,8 @@ begin
     if jsonb_typeof(p_user_metadata) <> 'object' then
       raise exception using errcode = 'PT422', detail = 'validation_failed', message = 'data must be a JSON object.';
     end if;
-    update auth.users set user_metadata = auth.merge_metadata(user_metadata, p_user_metadata), updated_at = now()
+    update auth.users
+       set user_metadata = auth.checked_user_metadata(auth.merge_metadata(user_metadata, p_user_metadata)), updated_at = now()
      where id = account.id;
   end if;
 

@@ -63,6 +63,23 @@ end
 $$;
 comment on function auth.normalize_email(text) is 'Trimmed, lower-case e-mail; raises PT400 email_address_invalid when malformed.';
 
+create or replace function auth.checked_user_metadata(p_metadata jsonb) returns jsonb
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  -- Checked here rather than left to the table's constraint, whose error would quote the whole
+  -- auth.users row (password hash included) in its DETAIL.
+  if p_metadata is null or jsonb_typeof(p_metadata) <> 'object' or length(p_metadata::text) > 16384 then
+    raise exception using errcode = 'PT422', detail = 'validation_failed',
+      message = 'User metadata must be a JSON object of at most 16 KiB.';
+  end if;
+  return p_metadata;
+end
+$$;
+comment on function auth.checked_user_metadata(jsonb) is
+  'Its argument, when it is a JSON object of at most 16 KiB (what auth.users.user_metadata holds); raises PT422 validation_failed otherwise.';
+
 create or replace function auth.check_password(p_password text) returns void
 language plpgsql stable
 set search_path = ''

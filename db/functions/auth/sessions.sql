@@ -30,7 +30,10 @@ begin
   select * into account from auth.users where email = address;
   -- Unknown e-mails are checked against a throw-away hash of the same cost: same time, same answer.
   stored_hash := coalesce(account.encrypted_password, public.gen_salt('bf', rules.bcrypt_cost));
-  password_matches := public.crypt(coalesce(p_password, ''), stored_hash) = stored_hash;
+  -- Sign-up refuses passwords over bcrypt's 72 bytes, so a longer one cannot be right (bcrypt would
+  -- ignore its tail and accept any password sharing the first 72 bytes).
+  password_matches := public.crypt(coalesce(p_password, ''), stored_hash) = stored_hash
+                      and octet_length(coalesce(p_password, '')) <= 72;
   if account.id is null or account.encrypted_password is null or not password_matches then
     insert into auth.sign_in_failures (email, ip) values (left(address, 254), p_ip);
     return jsonb_build_object('outcome', 'invalid_credentials');
@@ -43,7 +46,8 @@ begin
   if account.email_confirmed_at is null then
     return jsonb_build_object('outcome', 'email_not_confirmed');
   end if;
-  if substr(account.encrypted_password, 5, 2)::integer <> rules.bcrypt_cost then  -- '$2a$10$…': cost changed
+  if account.encrypted_password ~ '^\$2[aby]\$[0-9]{2}\$'  -- bcrypt ('$2a$10$…') at another cost: rehash
+     and substr(account.encrypted_password, 5, 2)::integer <> rules.bcrypt_cost then
     update auth.users set encrypted_password = auth.hash_password(p_password) where id = account.id;
   end if;
   return auth.start_session(account.id, p_ip, p_user_agent);
