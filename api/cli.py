@@ -12,6 +12,7 @@ import psycopg
 
 from api import logs
 from api.auth.cli import AuthCommandError, add_auth_parser
+from api.importer.commands import add_import_parser
 from api.cluster import ClusterError, EmbeddedCluster
 from api.config import Settings, mask_password
 from api.engine.settings import SettingsError
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.set_defaults(handler=cmd_migrate)
     add_auth_parser(commands)
+    add_import_parser(commands)
     return parser
 
 

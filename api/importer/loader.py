@@ -1,0 +1,459 @@
+"""Load transformed rows into PostgreSQL: COPY into a staging table, then insert in dependency order.
+
+Per collection, documents are gathered into batches; each batch is one transaction (one savepoint
+inside the run's transaction with --dry-run, rolled back at the end):
+
+    truncate staging → COPY rows (tagged with their document's sequence number) → dangling-reference
+    checks (`missing = "null"|"reject"`) → insert into the table, main table first, then children:
+      insert-only (default):    ON CONFLICT (key) DO NOTHING — re-runs add nothing;
+      update (--update/--since): ON CONFLICT (key) DO UPDATE … WHERE the row IS DISTINCT FROM the new
+                                 one, and child rows of re-imported parents that are no longer in the
+                                 array are deleted.
+
+The database's constraints and triggers do their checks. When one refuses (a duplicate e-mail, a
+foreign key, a CHECK), the batch is rolled back and split in halves until the refused documents are
+isolated — each goes to the quarantine with the database's message, everything else is loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sys
+import time
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from tqdm import tqdm
+
+from api.importer.catalog import TableFacts
+from api.importer.mapping import CollectionMapping, Mapping, Target
+from api.importer.parallel import ChunkResult, ChunkRunner, Task, chunks
+from api.importer.quarantine import Quarantine, record
+from api.importer.sources import Position, SourceFile, count_hint, decode, iter_raw
+
+SEQ = "_import_doc"  # the staging tables' extra column: which document a row came from
+NOT_PER_DOCUMENT = (psycopg.OperationalError, psycopg.ProgrammingError, psycopg.NotSupportedError)
+
+
+@dataclass
+class TableCounts:
+    staged: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    differs: int = 0  # insert-only mode: already there with other values, kept (re-run with --update)
+    deleted: int = 0  # update mode: child rows whose element left the parent's array
+    nulled: int = 0  # dangling references set to NULL (missing = "null")
+
+    def add(self, other: TableCounts) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass
+class CollectionReport:
+    collection: str
+    table: str
+    files: list[str] = field(default_factory=list)
+    documents: int = 0
+    skipped: int = 0  # not changed since --since
+    rejected: int = 0
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+
+    @property
+    def imported(self) -> int:
+        """Documents whose main row is in the table now (new, updated, unchanged or kept)."""
+        main = self.tables.get(self.table, TableCounts())
+        return main.new + main.updated + main.unchanged + main.differs
+
+    @property
+    def balanced(self) -> bool:
+        """Every document read is accounted for."""
+        return self.documents == self.imported + self.rejected + self.skipped
+
+
+@dataclass
+class ImportReport:
+    collections: list[CollectionReport] = field(default_factory=list)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)  # source collections without a mapping
+    unsourced: list[str] = field(default_factory=list)  # mapped collections no file provided
+    rejects: dict[str, dict[str, int]] = field(default_factory=dict)  # collection → kind → count
+    dry_run: bool = False
+    update: bool = False
+    since: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def documents(self) -> int:
+        return sum(c.documents for c in self.collections)
+
+    @property
+    def rejected(self) -> int:
+        return sum(c.rejected for c in self.collections)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for entry, collection in zip(data["collections"], self.collections, strict=True):
+            entry["imported"] = collection.imported
+            entry["balanced"] = collection.balanced
+        return data
+
+
+@dataclass
+class _Batch:
+    tasks: list[Task] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+    rows: list[list[tuple[Any, ...]]] = field(default_factory=list)
+    keys: dict[Any, int] = field(default_factory=dict)
+
+    def payload(self, seq: int) -> tuple[Task, Any, Position]:
+        task = self.tasks[bisect_right([t.start for t in self.tasks], seq) - 1]
+        index, offset, payload = task.items[seq - task.start]
+        return task, payload, Position(task.file, index, offset)
+
+
+@dataclass
+class _Stage:
+    target: Target
+    name: sql.Identifier
+    columns: sql.Composed
+    facts: TableFacts
+
+
+class Loader:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        mapping: Mapping,
+        facts: dict[str, TableFacts],
+        quarantine: Quarantine,
+        *,
+        update: bool = False,
+        since: dt.datetime | None = None,
+        dry_run: bool = False,
+        batch_size: int = 20_000,
+        chunk_size: int = 1_000,
+        jobs: int = 1,
+        progress: bool = True,
+    ) -> None:
+        if not conn.autocommit:
+            raise ValueError("the loader needs an autocommit connection: it opens its own transactions")
+        self.conn = conn
+        self.mapping = mapping
+        self.facts = facts
+        self.quarantine = quarantine
+        self.update = update or since is not None
+        self.since = since
+        self.dry_run = dry_run
+        self.batch_size = batch_size
+        self.chunk_size = chunk_size
+        self.jobs = jobs
+        self.progress = progress
+        self._stages: dict[str, list[_Stage]] = {}
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self, sources: Sequence[SourceFile]) -> ImportReport:
+        started = time.perf_counter()
+        report = ImportReport(dry_run=self.dry_run, update=self.update, since=self.since and self.since.isoformat())
+        by_collection: dict[str, list[SourceFile]] = {}
+        for source in sources:
+            by_collection.setdefault(source.collection, []).append(source)
+        for name, files in by_collection.items():
+            if name not in self.mapping.collections:
+                report.unmapped[name] = [str(source.path) for source in files]
+        report.unsourced = [name for name in self.mapping.order if name not in by_collection]
+        window = -(-self.batch_size // self.chunk_size) + 2 * self.jobs  # a batch ahead: no stall while loading
+        runner = ChunkRunner(self.mapping, self.facts, self.since, self.jobs, window)
+        try:
+            with self.conn.transaction(force_rollback=True) if self.dry_run else contextlib.nullcontext():
+                for name in self.mapping.order:
+                    if name in by_collection:
+                        report.collections.append(self._collection(self.mapping[name], by_collection[name], runner))
+            runner.close()
+        finally:
+            runner.terminate()
+        report.rejects = self.quarantine.by_collection()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _collection(
+        self, collection: CollectionMapping, files: list[SourceFile], runner: ChunkRunner
+    ) -> CollectionReport:
+        stages = self._staging(collection)
+        report = CollectionReport(collection.name, collection.main.qualified, [str(f.path) for f in files])
+        for stage in stages:
+            report.tables.setdefault(stage.target.qualified, TableCounts())
+        hints = [count_hint(source) for source in files]
+        total = None if None in hints else sum(h or 0 for h in hints)
+        bar = tqdm(
+            total=total, desc=collection.name, unit="doc", unit_scale=True, file=sys.stderr, disable=not self.progress
+        )
+        start = 0
+        batch = _Batch(rows=[[] for _ in stages])
+        with bar:
+            for source in files:
+                tasks = chunks(
+                    collection.name, source.format, str(source.path), iter_raw(source), start, self.chunk_size
+                )
+                for task, result in runner.map(tasks):
+                    start = task.start + len(task.items)
+                    report.documents += result.count
+                    report.skipped += result.skipped
+                    self._take(collection, batch, task, result, report)
+                    bar.update(result.count)
+                    if len(batch.seqs) >= self.batch_size:
+                        self._flush(collection, stages, batch, report)
+                        batch = _Batch(rows=[[] for _ in stages])
+            self._flush(collection, stages, batch, report)
+        return report
+
+    def _take(
+        self, collection: CollectionMapping, batch: _Batch, task: Task, result: ChunkResult, report: CollectionReport
+    ) -> None:
+        """Add a chunk's rows to the batch; quarantine its rejects and in-batch duplicate keys."""
+        for _, kind, line in result.rejects:
+            self.quarantine.add(collection.name, kind, line)
+            report.rejected += 1
+        batch.tasks.append(task)
+        duplicates: set[int] = set()
+        for seq, key in zip(result.accepted, result.keys, strict=True):
+            first = batch.keys.setdefault(key, seq)
+            if first != seq:
+                duplicates.add(seq)
+                _, payload, position = batch.payload(seq)
+                reason = f"duplicate key {key} in the source (also document #{batch.payload(first)[2].index})"
+                self._reject(collection.name, "duplicate key in the source", reason, task.format, payload, position)
+                report.rejected += 1
+            else:
+                batch.seqs.append(seq)
+        for rows, out in zip(result.rows, batch.rows, strict=True):
+            out.extend(rows if not duplicates else (row for row in rows if row[0] not in duplicates))
+
+    def _reject(self, collection: str, kind: str, reason: str, fmt: Any, payload: Any, position: Position) -> None:
+        try:
+            document = decode(fmt, payload)
+        except Exception:  # decoded fine in the worker; this is only for the quarantine line
+            document = None
+        key_path = self.mapping[collection].key_path
+        self.quarantine.add(collection, kind, record(collection, reason, kind, document, position, None, key_path))
+
+    # -- staging ---------------------------------------------------------------------------------
+    def _staging(self, collection: CollectionMapping) -> list[_Stage]:
+        if collection.name in self._stages:
+            return self._stages[collection.name]
+        stages = []
+        number = len(self._stages)
+        for index, target in enumerate(collection.targets):
+            name = sql.Identifier(f"_import_{number}_{index}")
+            columns = sql.SQL(", ").join(map(sql.Identifier, target.column_names))
+            self.conn.execute(
+                sql.SQL(
+                    "create temp table if not exists {} as select null::bigint as {}, {} from {} with no data"
+                ).format(name, sql.Identifier(SEQ), columns, sql.Identifier(target.schema, target.table))
+            )
+            stages.append(_Stage(target, name, columns, self.facts[target.qualified]))
+        self._stages[collection.name] = stages
+        return stages
+
+    # -- one batch, split on refusal --------------------------------------------------------------
+    def _flush(
+        self, collection: CollectionMapping, stages: list[_Stage], batch: _Batch, report: CollectionReport
+    ) -> None:
+        pending = [batch.seqs] if batch.seqs else []
+        while pending:
+            seqs = pending.pop()
+            rejects: list[tuple[int, str, str]] = []
+            try:
+                with self.conn.transaction():
+                    counts = self._attempt(collection, stages, batch, seqs, rejects)
+            except NOT_PER_DOCUMENT:
+                raise
+            except psycopg.DatabaseError as error:
+                if len(seqs) == 1:
+                    kind, reason = _refusal(error)
+                    _, payload, position = batch.payload(seqs[0])
+                    self._reject(collection.name, kind, reason, batch.payload(seqs[0])[0].format, payload, position)
+                    report.rejected += 1
+                else:
+                    middle = len(seqs) // 2
+                    pending.extend((seqs[middle:], seqs[:middle]))  # the first half first: earlier documents win
+                continue
+            for seq, kind, reason in rejects:
+                task, payload, position = batch.payload(seq)
+                self._reject(collection.name, kind, reason, task.format, payload, position)
+                report.rejected += 1
+            for stage, count in zip(stages, counts, strict=True):
+                report.tables[stage.target.qualified].add(count)
+
+    def _attempt(
+        self,
+        collection: CollectionMapping,
+        stages: list[_Stage],
+        batch: _Batch,
+        seqs: list[int],
+        rejects: list[tuple[int, str, str]],
+    ) -> list[TableCounts]:
+        subset = None if len(seqs) == len(batch.seqs) else set(seqs)
+        counts = [TableCounts() for _ in stages]
+        with self.conn.cursor() as cursor:
+            for stage, rows, count in zip(stages, batch.rows, counts, strict=True):
+                cursor.execute(sql.SQL("truncate {}").format(stage.name))
+                statement = sql.SQL("copy {} ({}, {}) from stdin").format(
+                    stage.name, sql.Identifier(SEQ), stage.columns
+                )
+                with cursor.copy(statement) as copy:
+                    for row in rows:
+                        if subset is None or row[0] in subset:
+                            copy.write_row(row)
+                            count.staged += 1
+            self._dangling(cursor, collection, stages, counts, rejects)
+            for stage, count in zip(stages, counts, strict=True):
+                self._insert(cursor, stage, count)
+            if self.update:
+                for stage, count in zip(stages[1:], counts[1:], strict=True):
+                    count.deleted = self._delete_stale(cursor, stages[0], stage)
+        return counts
+
+    def _dangling(
+        self,
+        cursor: psycopg.Cursor,
+        collection: CollectionMapping,
+        stages: list[_Stage],
+        counts: list[TableCounts],
+        rejects: list[tuple[int, str, str]],
+    ) -> None:
+        """Apply `missing = "null"|"reject"` to references whose target row does not exist (yet)."""
+        refused: dict[int, str] = {}
+        for stage, count in zip(stages, counts, strict=True):
+            for column in stage.target.columns:
+                if (
+                    column.type != "ref"
+                    or column.missing == "keep"
+                    or column.collection not in self.mapping.collections
+                ):
+                    continue
+                parent = self.mapping[column.collection].main
+                condition = sql.SQL(
+                    "s.{col} is not null and not exists (select 1 from {table} r where r.{key} = s.{col})"
+                ).format(
+                    col=sql.Identifier(column.name),
+                    table=sql.Identifier(parent.schema, parent.table),
+                    key=sql.Identifier(parent.key[0]),
+                )
+                if column.collection == collection.name:  # a reference into this same batch is fine
+                    condition += sql.SQL(" and not exists (select 1 from {} r2 where r2.{} = s.{})").format(
+                        stages[0].name, sql.Identifier(parent.key[0]), sql.Identifier(column.name)
+                    )
+                if column.missing == "null":
+                    cursor.execute(
+                        sql.SQL("update {} s set {} = null where ").format(stage.name, sql.Identifier(column.name))
+                        + condition
+                    )
+                    count.nulled += cursor.rowcount
+                    continue
+                query = sql.SQL("select s.{}, s.{}::text from {} s where ").format(
+                    sql.Identifier(SEQ), sql.Identifier(column.name), stage.name
+                )
+                label = column.paths[0] if column.paths else column.name
+                for seq, target in cursor.execute(query + condition):
+                    refused.setdefault(seq, f"{label}: dangling reference into {column.collection} ({target})")
+        if refused:
+            doomed = list(refused)
+            for stage, count in zip(stages, counts, strict=True):
+                cursor.execute(
+                    sql.SQL("delete from {} where {} = any(%s)").format(stage.name, sql.Identifier(SEQ)), [doomed]
+                )
+                count.staged -= cursor.rowcount
+            rejects.extend((seq, "dangling reference", reason) for seq, reason in refused.items())
+
+    def _insert(self, cursor: psycopg.Cursor, stage: _Stage, count: TableCounts) -> None:
+        target = stage.target
+        table = sql.Identifier(target.schema, target.table)
+        key = sql.SQL(", ").join(map(sql.Identifier, target.key))
+        others = [name for name in target.column_names if name not in target.key]
+
+        def compared(alias: str) -> sql.Composable:
+            cast = {name: sql.SQL("::jsonb" if stage.facts.columns[name].type == "json" else "") for name in others}
+            return sql.SQL("row({})").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{}.{}{}").format(sql.Identifier(alias), sql.Identifier(n), cast[n]) for n in others
+                )
+            )
+
+        insert = sql.SQL(
+            "insert into {table} as t ({columns}) select {columns} from {stage} on conflict ({key}) "
+        ).format(table=table, columns=stage.columns, stage=stage.name, key=key)
+        if self.update and others:
+            assignments = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in others)
+            statement = sql.SQL(
+                "with w as ({insert} do update set {assignments} where {old} is distinct from {new} "
+                "returning (xmax = 0) as inserted) "
+                "select count(*) filter (where inserted), count(*) filter (where not inserted) from w"
+            ).format(insert=insert, assignments=assignments, old=compared("t"), new=compared("excluded"))
+            new, updated = cursor.execute(statement).fetchone() or (0, 0)
+            count.new, count.updated = new, updated
+        else:
+            statement = sql.SQL("with w as ({insert} do nothing returning 1) select count(*) from w").format(
+                insert=insert
+            )
+            row = cursor.execute(statement).fetchone()
+            count.new = row[0] if row else 0
+            if others and count.new < count.staged:  # some rows were there already: do they differ?
+                join = sql.SQL(" and ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(n)) for n in target.key)
+                differs = sql.SQL(
+                    "select count(*) from {stage} s join {table} t on {join} where {old} is distinct from {new}"
+                )
+                row = cursor.execute(
+                    differs.format(stage=stage.name, table=table, join=join, old=compared("t"), new=compared("s"))
+                ).fetchone()
+                count.differs = row[0] if row else 0
+        count.unchanged = count.staged - count.new - count.updated - count.differs
+
+    def _delete_stale(self, cursor: psycopg.Cursor, main: _Stage, child: _Stage) -> int:
+        """Child rows of the re-imported parents whose element is gone from the array."""
+        target = child.target
+        if target.parent is None:
+            return 0
+        same_key = sql.SQL(" and ").join(sql.SQL("s.{0} = c.{0}").format(sql.Identifier(n)) for n in target.key)
+        cursor.execute(
+            sql.SQL(
+                "delete from {child} c using {parents} p where c.{parent} = p.{id} "
+                "and not exists (select 1 from {stage} s where {same_key})"
+            ).format(
+                child=sql.Identifier(target.schema, target.table),
+                parents=main.name,
+                parent=sql.Identifier(target.parent),
+                id=sql.Identifier(main.target.key[0]),
+                stage=child.name,
+                same_key=same_key,
+            )
+        )
+        return cursor.rowcount
+
+
+def _refusal(error: psycopg.DatabaseError) -> tuple[str, str]:
+    """(kind, reason) for a document the database refused, in the database's words."""
+    diag = error.diag
+    name = type(error).__name__
+    kind = f"database: {name}" + (f" ({diag.constraint_name})" if diag.constraint_name else "")
+    reason = f"database refused it: {diag.message_primary or error}"
+    if diag.message_detail:
+        reason += f" — {diag.message_detail}"
+    return kind, reason
+
+
+def load(
+    conn: psycopg.Connection,
+    mapping: Mapping,
+    facts: dict[str, TableFacts],
+    sources: Iterable[SourceFile],
+    quarantine: Quarantine,
+    **options: Any,
+) -> ImportReport:
+    """Import `sources` with `mapping` (see Loader for the options)."""
+    return Loader(conn, mapping, facts, quarantine, **options).run(list(sources))

@@ -1,0 +1,169 @@
+"""Decode and transform documents in chunks, in this process or on N worker processes, in source order.
+
+The main process only reads raw items (cheap) and ships them in chunks; workers decode, check and
+convert, and send back rows ready for COPY plus ready-made quarantine lines. A bounded number of
+chunks is in flight (about one batch's worth), so memory stays bounded however large the source is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson.errors import BSONError
+
+from api.importer.catalog import TableFacts
+from api.importer.mapping import Mapping
+from api.importer.quarantine import record
+from api.importer.sources import Format, Position, RawItem, decode
+from api.importer.transform import Transformer
+from api.importer.values import RejectReason
+
+DECODE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, BSONError)
+
+
+@dataclass(frozen=True)
+class Task:
+    collection: str
+    format: Format
+    file: str
+    start: int  # the sequence number of the first item (counted per collection, over all its files)
+    items: list[RawItem]
+
+
+@dataclass
+class ChunkResult:
+    start: int
+    count: int
+    accepted: list[int] = field(default_factory=list)  # sequence numbers of documents that gave rows
+    keys: list[Any] = field(default_factory=list)  # each accepted document's main-table key (for duplicates)
+    rows: list[list[tuple[Any, ...]]] = field(default_factory=list)  # per target: (seq, *values)
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, kind, quarantine line)
+    skipped: int = 0  # unchanged since --since
+
+
+class Worker:
+    """Everything a process needs to turn raw items into rows: compiled once, reused for every chunk."""
+
+    def __init__(self, mapping: Mapping, facts: dict[str, TableFacts], since: dt.datetime | None) -> None:
+        self.mapping = mapping
+        self.facts = facts
+        self.since = since
+        self._transformers: dict[str, tuple[Transformer, tuple[int, ...]]] = {}
+
+    def _transformer(self, collection: str) -> tuple[Transformer, tuple[int, ...]]:
+        if collection not in self._transformers:
+            transformer = Transformer(self.mapping[collection], self.facts)
+            main = self.mapping[collection].main
+            key_at = tuple(main.column_names.index(name) for name in main.key)
+            self._transformers[collection] = (transformer, key_at)
+        return self._transformers[collection]
+
+    def __call__(self, task: Task) -> ChunkResult:
+        transformer, key_at = self._transformer(task.collection)
+        key_path = transformer.collection.key_path
+        result = ChunkResult(task.start, len(task.items), rows=[[] for _ in transformer.targets])
+        since = self.since
+        for offset, (index, position_offset, payload) in enumerate(task.items):
+            seq = task.start + offset
+            try:
+                document = decode(task.format, payload)
+            except DECODE_ERRORS as error:
+                reason = f"undecodable: {error}"
+                position = Position(task.file, index, position_offset)
+                raw = payload if isinstance(payload, bytes | str) else None
+                result.rejects.append(
+                    (seq, "undecodable", record(task.collection, reason, "undecodable", None, position, raw))
+                )
+                continue
+            if since is not None and isinstance(document, dict) and not transformer.changed_since(document, since):
+                result.skipped += 1
+                continue
+            try:
+                per_target = transformer.rows(document)
+            except RejectReason as reason:
+                position = Position(task.file, index, position_offset)
+                line = record(task.collection, str(reason), reason.kind, document, position, None, key_path)
+                result.rejects.append((seq, reason.kind, line))
+                continue
+            result.accepted.append(seq)
+            main_row = per_target[0][0]
+            result.keys.append(main_row[key_at[0]] if len(key_at) == 1 else tuple(main_row[i] for i in key_at))
+            for rows, out in zip(per_target, result.rows, strict=True):
+                out.extend((seq, *row) for row in rows)
+        return result
+
+
+_worker: Worker | None = None
+
+
+def _initialise(mapping: Mapping, facts: dict[str, TableFacts], since: dt.datetime | None) -> None:
+    global _worker
+    _worker = Worker(mapping, facts, since)
+
+
+def _run(task: Task) -> ChunkResult:
+    assert _worker is not None
+    return _worker(task)
+
+
+class ChunkRunner:
+    """Maps tasks to results in order: in-process for jobs=1, on a process pool otherwise."""
+
+    def __init__(
+        self, mapping: Mapping, facts: dict[str, TableFacts], since: dt.datetime | None, jobs: int = 1, window: int = 0
+    ):
+        self.jobs = max(1, jobs)
+        # chunks in flight: enough for the workers to keep parsing while the main process waits on a COPY
+        self.window = max(window, 2 * self.jobs)
+        self._local = Worker(mapping, facts, since) if self.jobs == 1 else None
+        self._pool = None
+        if self.jobs > 1:
+            # fork: the workers inherit the imported modules instead of re-importing them
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(self.jobs, initializer=_initialise, initargs=(mapping, facts, since))
+
+    def map(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, ChunkResult]]:
+        if self._local is not None:
+            for task in tasks:
+                yield task, self._local(task)
+            return
+        assert self._pool is not None
+        pending: deque[tuple[Task, Any]] = deque()
+        for task in tasks:
+            pending.append((task, self._pool.apply_async(_run, (task,))))
+            if len(pending) >= self.window:
+                done, future = pending.popleft()
+                yield done, future.get()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.get()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def terminate(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def chunks(collection: str, fmt: Format, file: str, items: Iterable[RawItem], start: int, size: int) -> Iterator[Task]:
+    """Group a file's raw items into tasks of `size`, numbering documents from `start`."""
+    batch: list[RawItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield Task(collection, fmt, file, start, batch)
+            start += len(batch)
+            batch = []
+    if batch:
+        yield Task(collection, fmt, file, start, batch)
