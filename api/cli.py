@@ -12,10 +12,10 @@ import psycopg
 
 from api import logs
 from api.auth.cli import AuthCommandError, add_auth_parser
-from api.importer.commands import add_import_parser
 from api.cluster import ClusterError, EmbeddedCluster
 from api.config import Settings, mask_password
 from api.engine.settings import SettingsError
+from api.importer.commands import add_import_parser
 from api.migrations.runner import DB_DIR, MigrationError, Migrator
 from api.migrations.sqitch_plan import PlanError, read_plan
 from api.migrations.stateless import StatelessError, render_script
