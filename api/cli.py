@@ -14,6 +14,8 @@ from api import logs
 from api.auth.cli import AuthCommandError, add_auth_parser
 from api.cluster import ClusterError, EmbeddedCluster
 from api.config import Settings, mask_password
+from api.demo import DemoError
+from api.demo.commands import add_demo_parser
 from api.engine.settings import SettingsError
 from api.importer.commands import add_import_parser
 from api.migrations.runner import DB_DIR, MigrationError, Migrator
@@ -114,7 +116,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     for warning in engine.warnings:
         print(f"campus: {warning}", file=sys.stderr)
     engine = replace(engine, server_host=args.host or engine.server_host, server_port=args.port or engine.server_port)
-    serve(engine, settings.data_dir, settings.database_url, migrate=not args.no_migrate, workers=args.workers)
+    migrate = not args.no_migrate
+    serve(engine, settings.data_dir, settings.database_url, migrate=migrate, demo=args.demo, workers=args.workers)
     return 0
 
 
@@ -143,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default PGRST_SERVER_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default PGRST_SERVER_PORT or 3000)")
     serve.add_argument("--no-migrate", action="store_true", help="serve the database as it is")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the small demo on first start and print accounts to sign in with"
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -198,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=cmd_migrate)
     add_auth_parser(commands)
     add_import_parser(commands)
+    add_demo_parser(commands)
     return parser
 
 
@@ -214,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"campus: cannot connect to {mask_password(url)}: {reason}", file=sys.stderr)
     except (ClusterError, CommandError, MigrationError, PlanError, StatelessError, SettingsError) as error:
         print(f"campus: {error}", file=sys.stderr)
-    except AuthCommandError as error:
+    except (AuthCommandError, DemoError) as error:
         print(f"campus: {error}", file=sys.stderr)
     except psycopg.Error as error:  # e.g. a duplicate slug or a weak password, in the database's words
         print(f"campus: {error.diag.message_primary or error}", file=sys.stderr)

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -204,11 +205,21 @@ def run_workers(make_app: Callable[[], web.Application], host: str, port: int, w
             stop_all(signal.SIGTERM)
 
 
+def load_demo(url: str) -> None:
+    """`campus serve --demo`: the small demo on first start, then the accounts to sign in with."""
+    from api.demo import ensure_demo
+    from api.demo.commands import print_accounts
+
+    print_accounts(ensure_demo(url, progress=sys.stderr.isatty()))
+    sys.stdout.flush()
+
+
 def serve(
     settings: EngineSettings,
     data_dir: Path,
     owner_url: str | None,
     migrate: bool = True,
+    demo: bool = False,
     workers: int = 1,
     auth_settings: AuthSettings | None = None,
 ) -> None:
@@ -239,6 +250,8 @@ def serve(
         if migrate:
             applied = migrator.up()
             log.info("migrated", database=mask_password(url), applied=applied)
+        if demo:
+            load_demo(url)
         require_migrations = migrate or _is_managed(migrator)
         run_workers(
             lambda: build_app(settings, migrator, engine_url, require_migrations, auth),

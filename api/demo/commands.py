@@ -5,7 +5,7 @@
     campus demo load --scale medium --replace
     campus demo accounts                     # the sample accounts to sign in with
 
-The lead wires it into api/cli.py with `add_demo_parser(commands)`; `cmd_demo` is the handler and
+`add_demo_parser(commands)` adds it to `campus`; `cmd_demo` is the handler and
 `DemoError` its one-line failure. `campus serve --demo` calls `api.demo.ensure_demo(url)`.
 """
 
@@ -76,7 +76,11 @@ def _print_report(report: LoadReport) -> None:
 
 
 def _embedded(settings: Settings) -> EmbeddedCluster:
+    """The embedded cluster, started and migrated (a fresh clone has neither)."""
+    from api.migrations.runner import Migrator
+
     cluster = EmbeddedCluster(settings.data_dir)
     if cluster.start():
         print(f"started the embedded cluster in {cluster.data_dir}", file=sys.stderr)
+    Migrator(cluster.url()).up()
     return cluster
