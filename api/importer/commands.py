@@ -1,8 +1,12 @@
 """`campus import`: bring MongoDB dumps/exports and JSON mock data into Campus tables, and check it.
 
     campus import json seed/ --mapping support-desk.toml               # JSON mock data, any tables
-    campus import mongo dump/writing --mapping writing.toml --jobs 2   # mongodump or mongoexport output
-    campus import verify dump/writing --mapping writing.toml --json
+    campus import mongo dump/writing --institution riverside --jobs 2  # mongodump or mongoexport output
+    campus import verify dump/writing --institution riverside --json
+
+`mongo` and `verify` use the writing platform's mapping shipped in api/importer/mappings/writing.toml
+unless --mapping names another. One source database is one institution: --institution SLUG gives
+its id to the mapping (`const = "$institution"`).
 
 The lead wires it into api/cli.py with `add_import_parser(commands)`; `cmd_import` is the handler.
 Exit status: 0 when everything was imported (or verified), 1 otherwise — including any rejected
@@ -15,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -30,6 +35,7 @@ from api.importer.verify import Verifier, VerifyReport
 
 EXIT_FAILURE = 1
 DEFAULT_QUARANTINE = "import-quarantine.jsonl"
+WRITING_MAPPING = Path(__file__).parent / "mappings" / "writing.toml"
 
 
 def add_import_parser(commands: argparse._SubParsersAction) -> None:
@@ -45,7 +51,7 @@ def add_import_parser(commands: argparse._SubParsersAction) -> None:
         ("mongo", "a mongodump directory (*.bson) or mongoexport output (JSON lines or --jsonArray)"),
     ):
         action = actions.add_parser(name, help=help_text, description=help_text)
-        _common(action, default_format="auto")
+        _common(action, default_format="auto", default_mapping=WRITING_MAPPING if name == "mongo" else None)
         action.add_argument("--dry-run", action="store_true", help="validate and load everything, then roll back")
         action.add_argument("--allow-rejects", action="store_true", help="exit 0 even when documents were rejected")
         action.add_argument(
@@ -66,15 +72,29 @@ def add_import_parser(commands: argparse._SubParsersAction) -> None:
         description="Per collection and table: source count, rejected, imported; md5 over sorted ids on both "
         "sides; orphan references; N sampled documents compared field by field.",
     )
-    _common(verify, default_format="auto")
+    _common(verify, default_format="auto", default_mapping=WRITING_MAPPING)
     verify.add_argument("--sample", type=int, default=20, metavar="N", help="documents to compare field by field")
     verify.add_argument("--seed", type=int, help="random seed for the sample (default: a different sample each run)")
     parser.set_defaults(handler=cmd_import)
 
 
-def _common(parser: argparse.ArgumentParser, default_format: str) -> None:
+def _common(parser: argparse.ArgumentParser, default_format: str, default_mapping: Path | None) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (searched recursively)")
-    parser.add_argument("--mapping", required=True, metavar="FILE", help="the mapping (TOML, or JSON)")
+    if default_mapping is None:
+        parser.add_argument("--mapping", required=True, metavar="FILE", help="the mapping (TOML, or JSON)")
+    else:
+        parser.add_argument(
+            "--mapping",
+            default=str(default_mapping),
+            metavar="FILE",
+            help="the mapping (TOML, or JSON; default: the writing platform's, api/importer/mappings/writing.toml)",
+        )
+    parser.add_argument(
+        "--institution",
+        metavar="SLUG",
+        help="the institution the data belongs to (one source database = one institution); "
+        "its id is the mapping's $institution",
+    )
     parser.add_argument(
         "--format",
         choices=["auto", "ejson", "json"],
@@ -99,11 +119,12 @@ def _common(parser: argparse.ArgumentParser, default_format: str) -> None:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        mapping = load_mapping(args.mapping)
-        names = {**mapping.names, **dict(_pair(item) for item in args.name)}
-        sources = discover(args.paths, args.format, names)
         url = settings.database_url or _embedded(settings).url()
         with psycopg.connect(url, autocommit=True) as conn:
+            variables = {"institution": _institution(conn, args.institution)} if args.institution else {}
+            mapping = load_mapping(args.mapping, variables)
+            names = {**mapping.names, **dict(_pair(item) for item in args.name)}
+            sources = discover(args.paths, args.format, names)
             facts = check_mapping(conn, mapping)
             if args.import_command == "verify":
                 verified = Verifier(conn, mapping, facts, args.quarantine, args.sample, args.seed).run(sources)
@@ -135,6 +156,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"campus: {report.rejected} document(s) rejected, see {args.quarantine}", file=sys.stderr)
         return EXIT_FAILURE
     return 0
+
+
+def _institution(conn: psycopg.Connection, slug: str) -> str:
+    found = conn.execute("select id::text from app.institutions where slug = %s", [slug]).fetchone()
+    if found is None:
+        raise ValueError(f"--institution {slug!r}: no institution with that slug (app.institutions)")
+    return found[0]
 
 
 def _pair(item: str) -> tuple[str, str]:
@@ -187,6 +215,8 @@ def render_import(report: ImportReport, quarantine: str) -> str:
         "unchanged",
         "differs",
         "deleted",
+        "nulled",
+        "dropped",
         "rejected",
         "skipped",
     ]
@@ -204,6 +234,8 @@ def render_import(report: ImportReport, quarantine: str) -> str:
                     counts.unchanged,
                     counts.differs,
                     counts.deleted,
+                    counts.nulled,
+                    counts.dropped,
                     collection.rejected if main else "",
                     collection.skipped if main else "",
                 ]
@@ -237,6 +269,7 @@ def render_verify(report: VerifyReport) -> str:
         "extra",
         "checksum",
         "orphans",
+        "dangling",
         "sampled",
         "mismatches",
         "ok",
@@ -256,6 +289,7 @@ def render_verify(report: VerifyReport) -> str:
                 check.extra,
                 "match" if check.checksum_source == check.checksum_target else "DIFFERS",
                 orphans,
+                sum(check.dangling.values()),
                 check.sampled,
                 len(check.mismatches),
                 "ok" if check.ok else "FAIL",
@@ -267,6 +301,9 @@ def render_verify(report: VerifyReport) -> str:
             if count:
                 examples = ", ".join(check.orphan_examples.get(column, []))
                 parts.append(f"orphans {check.table}.{column}: {count} (e.g. {examples})")
+        for column, count in check.dangling.items():
+            examples = ", ".join(check.dangling_examples.get(column, []))
+            parts.append(f"dangling in the source, {check.table}.{column}: {count} (nulled/skipped; e.g. {examples})")
         parts.extend(f"mismatch {line}" for line in check.mismatches[:20])
     parts.append("verified: " + ("everything matches" if report.ok else "differences found"))
     return "\n".join(parts)

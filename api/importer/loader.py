@@ -10,6 +10,10 @@ inside the run's transaction with --dry-run, rolled back at the end):
                                  one, and child rows of re-imported parents that are no longer in the
                                  array are deleted.
 
+The session runs with `campus.importing = on`: triggers that keep derived history (document versions)
+let the import bring its own, for the tables' owner only (db/functions/app/writing_rules.sql); a
+collection's `finish` SQL then does their bookkeeping once it is loaded.
+
 The database's constraints and triggers do their checks. When one refuses (a duplicate e-mail, a
 foreign key, a CHECK), the batch is rolled back and split in halves until the refused documents are
 isolated — each goes to the quarantine with the database's message, everything else is loaded.
@@ -38,6 +42,15 @@ from api.importer.sources import Position, SourceFile, count_hint, decode, iter_
 
 SEQ = "_import_doc"  # the staging tables' extra column: which document a row came from
 NOT_PER_DOCUMENT = (psycopg.OperationalError, psycopg.ProgrammingError, psycopg.NotSupportedError)
+# ...except what triggers raise about a row: RAISE EXCEPTION (P0001) and Campus's domain refusals
+# (PTxyz, which PostgREST maps to HTTP xyz) — psycopg files both under ProgrammingError.
+ROW_REFUSALS = ("P0001", "PT")
+
+
+def _per_document(error: psycopg.DatabaseError) -> bool:
+    """Whether the database refused a row (so the batch is split to find it) rather than the statement."""
+    state = error.sqlstate or ""
+    return not isinstance(error, NOT_PER_DOCUMENT) or state.startswith(ROW_REFUSALS)
 
 
 @dataclass
@@ -49,6 +62,7 @@ class TableCounts:
     differs: int = 0  # insert-only mode: already there with other values, kept (re-run with --update)
     deleted: int = 0  # update mode: child rows whose element left the parent's array
     nulled: int = 0  # dangling references set to NULL (missing = "null")
+    dropped: int = 0  # child rows left out for a dangling reference (missing = "skip")
 
     def add(self, other: TableCounts) -> None:
         for name, value in asdict(other).items():
@@ -169,14 +183,23 @@ class Loader:
         report.unsourced = [name for name in self.mapping.order if name not in by_collection]
         window = -(-self.batch_size // self.chunk_size) + 2 * self.jobs  # a batch ahead: no stall while loading
         runner = ChunkRunner(self.mapping, self.facts, self.since, self.jobs, window)
+        previous = self.conn.execute("select pg_catalog.current_setting('campus.importing', true)").fetchone()
+        self.conn.execute("select pg_catalog.set_config('campus.importing', 'on', false)")
         try:
             with self.conn.transaction(force_rollback=True) if self.dry_run else contextlib.nullcontext():
                 for name in self.mapping.order:
                     if name in by_collection:
                         report.collections.append(self._collection(self.mapping[name], by_collection[name], runner))
+                        if name in self.mapping.finish:
+                            with self.conn.transaction():
+                                self.conn.execute(self.mapping.finish[name])
             runner.close()
         finally:
             runner.terminate()
+            if not self.conn.closed:
+                self.conn.execute(
+                    "select pg_catalog.set_config('campus.importing', %s, false)", [(previous or [None])[0] or ""]
+                )
         report.rejects = self.quarantine.by_collection()
         report.seconds = time.perf_counter() - started
         return report
@@ -271,9 +294,9 @@ class Loader:
             try:
                 with self.conn.transaction():
                     counts = self._attempt(collection, stages, batch, seqs, rejects)
-            except NOT_PER_DOCUMENT:
-                raise
             except psycopg.DatabaseError as error:
+                if not _per_document(error):
+                    raise
                 if len(seqs) == 1:
                     kind, reason = _refusal(error)
                     _, payload, position = batch.payload(seqs[0])
@@ -327,7 +350,7 @@ class Loader:
         counts: list[TableCounts],
         rejects: list[tuple[int, str, str]],
     ) -> None:
-        """Apply `missing = "null"|"reject"` to references whose target row does not exist (yet)."""
+        """Apply `missing = "null"|"skip"|"reject"` to references whose target row does not exist (yet)."""
         refused: dict[int, str] = {}
         for stage, count in zip(stages, counts, strict=True):
             for column in stage.target.columns:
@@ -355,6 +378,11 @@ class Loader:
                         + condition
                     )
                     count.nulled += cursor.rowcount
+                    continue
+                if column.missing == "skip":
+                    cursor.execute(sql.SQL("delete from {} s where ").format(stage.name) + condition)
+                    count.dropped += cursor.rowcount
+                    count.staged -= cursor.rowcount
                     continue
                 query = sql.SQL("select s.{}, s.{}::text from {} s where ").format(
                     sql.Identifier(SEQ), sql.Identifier(column.name), stage.name

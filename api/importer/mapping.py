@@ -34,10 +34,29 @@ A TOML file (or the same structure as JSON). Example — a course with its stude
 
 Column keys: `type` (below), `path` (a dotted path or a list tried in order; `$parent.<path>`,
 `$item`, `$index` inside children; default `_id` for id/key), `required`, `default` (used when the
-value is missing or null), `const` (the same value for every row), `collection` (for id/ref/ref[]),
-`missing` for references: "keep" (default; the database's foreign key decides, `verify` reports
-orphans), "null", or "reject" — checked against the target table before inserting, `fallback =
-"id_time"` (the ObjectId's creation time when the path is missing), `epoch` ("auto", "ms", "s").
+value is missing or null), `const` (the same value for every row; a string `$name` is a variable the
+command supplies, e.g. `$institution`, the id of `--institution SLUG`), `collection` (for
+id/ref/ref[]), `missing` for references: "keep" (default; the database's foreign key decides,
+`verify` reports orphans), "null", "reject", or (in children) "skip" the row — checked against the
+target table before inserting (`verify` reports what was nulled or skipped as orphans),
+`fallback = "id_time"` (the ObjectId's creation time when the path is missing), `epoch` ("auto",
+"ms", "s").
+
+Rewriting a value before its conversion, in this order (strings and ObjectIds, as hex text; other
+values pass unchanged): `normalize` ("trim", "lower", "upper", or a list of them), `replace =
+[regex, replacement]` (Python `re.sub`, e.g. `['^\\$2[by]\\$', '$2a$']` in TOML literal strings),
+`map = { from = "to", ... }` (values not listed stay as they are; the column's type and the
+database still check them). `when = "<path>"` keeps the value
+only when that path holds a true boolean (`true`, 1, "yes", ...) and gives NULL otherwise, whatever
+`default`/`fallback` say (e.g. an e-mail confirmation time only for verified users).
+
+A child without `array` is a companion row: exactly one per document (a users document giving its
+auth.users row and its app.profiles row); its plain paths read the document itself.
+
+`finish = "<SQL>"` (per collection) runs once after the collection is loaded, in the import's
+transaction scope, for bookkeeping the triggers do outside imports (e.g. the latest version number of
+the imported documents). The import runs with the session setting `campus.importing = on`, which the
+document version triggers honour for the tables' owner (db/functions/app/writing_rules.sql).
 
 Types: id, key, ref, ref[], uuid, text, int, numeric, bool, timestamptz, date, jsonb, text[].
 `key` of a collection defaults to its `id` column; the load order follows the references
@@ -59,7 +78,23 @@ TYPES = frozenset(
 )
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__reduce__": lambda self: "MISSING"})()
 _PATH = re.compile(r"(\$parent\.|\$item\.?)?[^.\s][^\s]*|\$item|\$index")
-_COLUMN_KEYS = {"type", "path", "required", "default", "const", "collection", "missing", "fallback", "epoch"}
+_COLUMN_KEYS = {
+    "type",
+    "path",
+    "required",
+    "default",
+    "const",
+    "collection",
+    "missing",
+    "fallback",
+    "epoch",
+    "normalize",
+    "replace",
+    "map",
+    "when",
+}
+NORMALIZERS = ("trim", "lower", "upper")
+_VARIABLE = re.compile(r"\$[a-z_]+")
 
 
 class MappingError(ValueError):
@@ -82,6 +117,10 @@ class Column:
     missing: str = "keep"
     fallback: str | None = None
     epoch: str = "auto"
+    normalize: tuple[str, ...] = ()
+    replace: tuple[str, str] | None = None
+    map: dict[str, Any] | None = None
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +131,9 @@ class Target:
     table: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    array: str | None = None  # children only: the path of the array
+    array: str | None = None  # children only: the path of the array (None: one companion row per document)
     parent: str | None = None  # children only: the column with the parent's id
+    child: bool = False
 
     @property
     def qualified(self) -> str:
@@ -138,24 +178,27 @@ class Mapping:
     collections: dict[str, CollectionMapping]
     names: dict[str, str] = field(default_factory=dict)
     order: tuple[str, ...] = ()  # the load order: dependencies first
+    finish: dict[str, str] = field(default_factory=dict)  # collection → SQL run after loading it
 
     def __getitem__(self, name: str) -> CollectionMapping:
         return self.collections[name]
 
 
 # -- parsing -------------------------------------------------------------------------------------
-def load_mapping(path: Path | str) -> Mapping:
+def load_mapping(path: Path | str, variables: AbstractMapping[str, Any] | None = None) -> Mapping:
     """Read and check a mapping file (TOML, or JSON when it ends with .json)."""
     path = Path(path)
     try:
         raw = json.loads(path.read_text("utf-8")) if path.suffix == ".json" else tomllib.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as error:
         raise MappingError([f"{path}: {error}"]) from None
-    return parse_mapping(raw)
+    return parse_mapping(raw, variables)
 
 
-def parse_mapping(raw: AbstractMapping[str, Any]) -> Mapping:
+def parse_mapping(raw: AbstractMapping[str, Any], variables: AbstractMapping[str, Any] | None = None) -> Mapping:
+    """Check a mapping; `variables` ({"institution": "<uuid>"}) are substituted for `const = "$name"`."""
     problems: list[str] = []
+    variables = variables or {}
     schema = raw.get("schema", "app")
     collections: dict[str, CollectionMapping] = {}
     for name, spec in (raw.get("collections") or {}).items():
@@ -163,9 +206,9 @@ def parse_mapping(raw: AbstractMapping[str, Any]) -> Mapping:
             problems.append(f"collections.{name}: expected a table of settings")
             continue
         where = f"collections.{name}"
-        main = _target(spec, schema, name, where, problems, child=False)
+        main = _target(spec, schema, name, where, problems, child=False, variables=variables)
         children = tuple(
-            _target(child, schema, name, f"{where}.children[{index}]", problems, child=True)
+            _target(child, schema, name, f"{where}.children[{index}]", problems, child=True, variables=variables)
             for index, child in enumerate(spec.get("children") or [])
         )
         updated = spec.get("updated") or ()
@@ -187,13 +230,27 @@ def parse_mapping(raw: AbstractMapping[str, Any]) -> Mapping:
     for name in explicit:
         if name not in collections:
             problems.append(f"order: {name!r} is not a mapped collection")
+    finish = {}
+    for name, spec in (raw.get("collections") or {}).items():
+        statement = spec.get("finish") if isinstance(spec, AbstractMapping) else None
+        if statement is not None:
+            if not isinstance(statement, str) or not statement.strip():
+                problems.append(f"collections.{name}: `finish` must be an SQL statement")
+            else:
+                finish[name] = statement
     if problems:
         raise MappingError(problems)
-    return Mapping(collections, names, explicit or load_order(collections))
+    return Mapping(collections, names, explicit or load_order(collections), finish)
 
 
 def _target(
-    spec: AbstractMapping[str, Any], schema: str, collection: str, where: str, problems: list[str], child: bool
+    spec: AbstractMapping[str, Any],
+    schema: str,
+    collection: str,
+    where: str,
+    problems: list[str],
+    child: bool,
+    variables: AbstractMapping[str, Any],
 ) -> Target:
     table = spec.get("table")
     if not isinstance(table, str) or not table:
@@ -203,7 +260,7 @@ def _target(
         schema, table = table.split(".", 1)
     columns = []
     for name, column_spec in (spec.get("columns") or {}).items():
-        columns.append(_column(name, column_spec, collection, f"{where}.columns.{name}", problems, child))
+        columns.append(_column(name, column_spec, collection, f"{where}.columns.{name}", problems, child, variables))
     if not columns:
         problems.append(f"{where}: no columns")
     names = [column.name for column in columns]
@@ -220,16 +277,24 @@ def _target(
     array = spec.get("array")
     parent = spec.get("parent")
     if child:
-        if not isinstance(array, str) or not array:
-            problems.append(f"{where}: a child needs `array` (the path of the array)")
+        if array is not None and (not isinstance(array, str) or not array):
+            problems.append(f"{where}: `array` must be the path of an array (or left out: one row per document)")
         if parent is not None and parent not in names:
             problems.append(f"{where}: parent column {parent!r} is not among the columns")
     elif array is not None or parent is not None:
         problems.append(f"{where}: `array`/`parent` belong in children")
-    return Target(schema, table, tuple(columns), key, array if child else None, parent if child else None)
+    return Target(schema, table, tuple(columns), key, array if child else None, parent if child else None, child)
 
 
-def _column(name: str, spec: Any, collection: str, where: str, problems: list[str], child: bool) -> Column:
+def _column(
+    name: str,
+    spec: Any,
+    collection: str,
+    where: str,
+    problems: list[str],
+    child: bool,
+    variables: AbstractMapping[str, Any],
+) -> Column:
     if isinstance(spec, str):
         spec = {"type": spec}  # shorthand: `title = "text"` means the path `title`
     if not isinstance(spec, AbstractMapping):
@@ -258,25 +323,60 @@ def _column(name: str, spec: Any, collection: str, where: str, problems: list[st
     if kind in ("ref", "ref[]") and not target_collection:
         problems.append(f"{where}: a {kind} needs `collection` (the collection it points into)")
     missing = spec.get("missing", "keep")
-    if missing not in ("keep", "null", "reject"):
-        problems.append(f"{where}: missing must be keep, null or reject")
+    if missing not in ("keep", "null", "reject", "skip"):
+        problems.append(f"{where}: missing must be keep, null, reject or skip")
+    elif missing == "skip" and not child:
+        problems.append(f'{where}: missing = "skip" drops a child row; in a main table use reject')
     fallback = spec.get("fallback")
     if fallback not in (None, "id_time"):
         problems.append(f"{where}: the only fallback is 'id_time'")
     epoch = spec.get("epoch", "auto")
     if epoch not in ("auto", "ms", "s"):
         problems.append(f"{where}: epoch must be auto, ms or s")
+    const = spec.get("const", MISSING)
+    if isinstance(const, str) and _VARIABLE.fullmatch(const):
+        if const[1:] in variables:
+            const = variables[const[1:]]
+        else:
+            problems.append(f"{where}: {const} is not given (e.g. --{const[1:]} for $institution)")
+    normalize = spec.get("normalize", ())
+    normalize = (normalize,) if isinstance(normalize, str) else tuple(normalize)
+    for step in normalize:
+        if step not in NORMALIZERS:
+            problems.append(f"{where}: normalize {step!r} is not one of {', '.join(NORMALIZERS)}")
+    replace = spec.get("replace")
+    if replace is not None:
+        if not (isinstance(replace, list | tuple) and len(replace) == 2 and all(isinstance(r, str) for r in replace)):
+            problems.append(f"{where}: replace must be [regex, replacement]")
+            replace = None
+        else:
+            try:
+                re.compile(replace[0])
+            except re.error as error:
+                problems.append(f"{where}: replace: bad regex: {error}")
+            replace = (replace[0], replace[1])
+    value_map = spec.get("map")
+    if value_map is not None and not isinstance(value_map, AbstractMapping):
+        problems.append(f"{where}: map must be a table {{ from = to, ... }}")
+        value_map = None
+    when = spec.get("when")
+    if when is not None and (not isinstance(when, str) or not _PATH.fullmatch(when)):
+        problems.append(f"{where}: bad `when` path {when!r}")
     return Column(
         name=name,
         type=kind,
         paths=paths,
         required=bool(spec.get("required", False)),
         default=spec.get("default", MISSING),
-        const=spec.get("const", MISSING),
+        const=const,
         collection=target_collection,
         missing=missing,
         fallback=fallback,
         epoch=epoch,
+        normalize=normalize,
+        replace=replace,
+        map=dict(value_map) if value_map is not None else None,
+        when=when,
     )
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable
 from collections.abc import Mapping as AbstractMapping
 from dataclasses import dataclass
 from typing import Any
+
+from bson import ObjectId
 
 from api.importer import values
 from api.importer.catalog import ColumnFacts, TableFacts
@@ -115,6 +118,48 @@ def converter(column: Column, facts: ColumnFacts | None) -> Converter:
 Cell = Callable[[Any, Any, Any, int], Any]  # (document, parent, item, index) → the column's value
 
 
+def _preparer(column: Column) -> Callable[[Any], Any] | None:
+    """The column's rewriting of string values before conversion (normalize, replace, map), or None."""
+    steps: list[Callable[[str], Any]] = []
+    for step in column.normalize:
+        steps.append({"trim": str.strip, "lower": str.lower, "upper": str.upper}[step])
+    if column.replace is not None:
+        pattern, replacement = re.compile(column.replace[0]), column.replace[1]
+        steps.append(lambda text: pattern.sub(replacement, text))
+    if column.map is not None:
+        table = column.map
+        steps.append(lambda text: table.get(text, text))
+    if not steps:
+        return None
+
+    def prepare(value: Any) -> Any:
+        if type(value) is ObjectId:
+            value = str(value)
+        for step in steps:
+            if type(value) is not str:
+                break
+            value = step(value)
+        return value
+
+    return prepare
+
+
+def _then(prepare: Callable[[Any], Any], convert: Converter) -> Converter:
+    return lambda value, path: convert(prepare(value), path)
+
+
+def _only_when(condition: Getter, label: str, cell: Cell) -> Cell:
+    """`cell`, but NULL unless the path `condition` holds a true boolean (no default, no fallback)."""
+
+    def only_when(doc: Any, parent: Any, item: Any, index: int) -> Any:
+        flag = condition(doc, parent, item, index)
+        if flag is MISSING or flag is None or not values.to_bool(flag, label):
+            return None
+        return cell(doc, parent, item, index)
+
+    return only_when
+
+
 @dataclass
 class _CompiledTarget:
     target: Target
@@ -136,18 +181,24 @@ class Transformer:
         )
 
     def _compile(self, target: Target, table: TableFacts | None) -> _CompiledTarget:
-        child = target.array is not None
+        child = target.child
         cells = tuple(
             self._cell(target, column, table.columns.get(column.name) if table else None, child)
             for column in target.columns
         )
-        array = compile_path(target.array, False) if target.array else None
+        array = compile_path(target.array, False) if target.array else None  # None: a companion row
         key_at = tuple(target.column_names.index(name) for name in target.key if name in target.column_names)
         return _CompiledTarget(target, cells, array, key_at)
 
     def _cell(self, target: Target, column: Column, facts: ColumnFacts | None, child: bool) -> Cell:
         """One column's value from a document, as a closure specialised for what the column needs
         (this runs for every column of every row: no per-call checks of settings)."""
+        cell = self._value_cell(target, column, facts, child)
+        if column.when is None:
+            return cell
+        return _only_when(compile_path(column.when, child), column.when, cell)
+
+    def _value_cell(self, target: Target, column: Column, facts: ColumnFacts | None, child: bool) -> Cell:
         convert = converter(column, facts)
         label = column.paths[0] if column.paths else column.name
         if column.const is not MISSING:
@@ -160,6 +211,9 @@ class Transformer:
         key = self._key
         id_time = column.fallback == "id_time"
         getters = tuple(compile_path(path, child) for path in column.paths)
+        prepare = _preparer(column)
+        if prepare is not None:
+            convert = _then(prepare, convert)
 
         def absent(doc: Any, parent: Any) -> Any:
             if id_time:
@@ -218,7 +272,12 @@ class Transformer:
         return out
 
     def _children(self, target: _CompiledTarget, document: AbstractMapping[str, Any]) -> list[tuple[Any, ...]]:
-        assert target.array is not None and target.target.array is not None
+        if target.array is None:  # a companion row: one per document, its paths read the document
+            try:
+                return [self._row(target, document, document, document, 0)]
+            except RejectReason as reason:
+                raise RejectReason(reason.message, reason.path.removeprefix("$parent.")) from None
+        assert target.target.array is not None
         array = target.array(document, None, None, 0)
         if array is MISSING or array is None:
             return []

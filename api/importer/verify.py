@@ -7,6 +7,9 @@ Per collection and table:
   source in Python and with md5(string_agg(id::text, ',' order by …)) in SQL, so equal means the
   same set of rows (and the table holds nothing else);
 - orphan references: uuid columns pointing into a mapped collection whose row does not exist;
+- dangling references: the source's references that point nowhere and that the import set to NULL
+  or whose child row it left out, as the mapping asks (`missing = "null"` or `"skip"`) — reported,
+  not a failure;
 - N sampled documents converted again and compared with their rows column by column.
 """
 
@@ -49,6 +52,8 @@ class TableCheck:
     checksum_target: str | None = None
     orphans: dict[str, int] = field(default_factory=dict)
     orphan_examples: dict[str, list[str]] = field(default_factory=dict)
+    dangling: dict[str, int] = field(default_factory=dict)  # source references nulled/skipped on purpose
+    dangling_examples: dict[str, list[str]] = field(default_factory=dict)
     sampled: int = 0
     mismatches: list[str] = field(default_factory=list)
 
@@ -93,19 +98,39 @@ class Verifier:
 
     def run(self, sources: Sequence[SourceFile]) -> VerifyReport:
         report = VerifyReport()
+        # A table several collections load into (assignments and courseassignments) is compared with
+        # all of their rows: the ids each collection explains are gathered first, then compared.
+        shared: dict[str, set[str]] = {}
+        pending = []
         for name in self.mapping.order:
             files = [source for source in sources if source.collection == name]
             if files:
-                report.tables.extend(self._collection(self.mapping[name], files))
+                checks, compare = self._collection(self.mapping[name], files, shared)
+                report.tables.extend(checks)
+                pending.append(compare)
+        for compare in pending:
+            compare()
         return report
 
-    def _collection(self, collection: CollectionMapping, files: list[SourceFile]) -> list[TableCheck]:
+    def _collection(
+        self, collection: CollectionMapping, files: list[SourceFile], shared: dict[str, set[str]]
+    ) -> tuple[list[TableCheck], Any]:
         transformer = Transformer(collection, self.facts)
         checks = [
-            TableCheck(collection.name, target.qualified, "main" if index == 0 else f"child ({target.array})")
+            TableCheck(
+                collection.name,
+                target.qualified,
+                "main" if index == 0 else f"child ({target.array or 'one per document'})",
+            )
             for index, target in enumerate(collection.targets)
         ]
         keys: list[list[str]] = [[] for _ in collection.targets]
+        # per target: (column, position) of references whose dangling values the import nulls or skips
+        watched = [
+            [(column, position) for position, column in enumerate(target.columns) if column.missing in ("null", "skip")]
+            for target in collection.targets
+        ]
+        references: list[dict[str, dict[str, list[str]]]] = [{} for _ in collection.targets]
         quarantined = self.quarantined.get(collection.name, set())
         samples: list[tuple[Any, list[list[tuple[Any, ...]]]]] = []
         seen = 0
@@ -122,48 +147,86 @@ class Verifier:
                     continue
                 for index, target_rows in enumerate(rows):
                     keys[index].extend(_key_text(row, collection.targets[index]) for row in target_rows)
+                    for column, position in watched[index]:
+                        seen_values = references[index].setdefault(column.name, {})
+                        for row in target_rows:
+                            if row[position] is not None:
+                                seen_values.setdefault(str(row[position]), []).append(
+                                    _key_text(row, collection.targets[index])
+                                )
                 seen += 1  # reservoir sampling: every accepted document equally likely
                 identifier = _legacy(document, collection.key_path)
                 if len(samples) < self.sample:
                     samples.append((identifier, rows))
                 elif (slot := self.random.randrange(seen)) < self.sample:
                     samples[slot] = (identifier, rows)
+        expected_keys: list[set[str]] = []
+        skipped_keys: list[set[str]] = []
         for index, (check, target) in enumerate(zip(checks, collection.targets, strict=True)):
             if index:
                 check.source = len(keys[index])
-            check.expected = len(set(keys[index]))
-            self._compare_ids(check, target, keys[index])
-            self._orphans(check, target)
-            self._samples(check, target, [(identifier, rows[index]) for identifier, rows in samples])
-        return checks
+            dangling = self._dangling(check, target, references[index])
+            skip = {column.name for column in target.columns if column.missing == "skip"}
+            skipped = {key for name, by_key in dangling.items() if name in skip for key in by_key}
+            expected = set(keys[index]) - skipped
+            check.expected = len(expected)
+            shared.setdefault(target.qualified, set()).update(expected)
+            expected_keys.append(expected)
+            skipped_keys.append(skipped)
+            for name, by_key in dangling.items():
+                check.dangling[name] = len(by_key)
+                check.dangling_examples[name] = sorted(set(by_key.values()))[:5]
+
+        def compare() -> None:
+            for index, (check, target) in enumerate(zip(checks, collection.targets, strict=True)):
+                skipped = skipped_keys[index]
+                self._compare_ids(check, target, expected_keys[index], shared[target.qualified])
+                self._orphans(check, target)
+                self._samples(
+                    check,
+                    target,
+                    [
+                        (identifier, [row for row in rows[index] if _key_text(row, target) not in skipped])
+                        for identifier, rows in samples
+                    ],
+                )
+
+        return checks, compare
 
     # -- ids -------------------------------------------------------------------------------------
     def _key_sql(self, target: Target) -> sql.Composable:
-        """The key as one text value: the id itself, or the key columns joined by '|'."""
-        if len(target.key) == 1:
-            return sql.SQL("{}::text").format(sql.Identifier(target.key[0]))
-        return sql.SQL("concat_ws('|', {})").format(
-            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(n)) for n in target.key)
-        )
+        """The key as one text value: the id itself, or the key columns joined by '|' (times as
+        microseconds since 1970, as `_key_text` writes them: independent of the session's time zone)."""
+        facts = self.facts[target.qualified].columns
 
-    def _compare_ids(self, check: TableCheck, target: Target, keys: list[str]) -> None:
+        def text(name: str) -> sql.Composable:
+            if facts[name].type in _TIMES:
+                return sql.SQL("(extract(epoch from {}) * 1000000)::bigint::text").format(sql.Identifier(name))
+            return sql.SQL("{}::text").format(sql.Identifier(name))
+
+        if len(target.key) == 1:
+            return text(target.key[0])
+        return sql.SQL("concat_ws('|', {})").format(sql.SQL(", ").join(text(n) for n in target.key))
+
+    def _compare_ids(self, check: TableCheck, target: Target, keys: set[str], table_keys: set[str]) -> None:
+        """`keys`: the rows this collection explains; `table_keys`: those of every collection loading
+        into the table (the checksum and `extra` are about the table, `missing` about the collection)."""
         table = sql.Identifier(target.schema, target.table)
         key = self._key_sql(target)
-        unique = sorted(set(keys))
-        check.checksum_source = _md5(unique)
+        check.checksum_source = _md5(table_keys)
         with self.conn.transaction(force_rollback=True), self.conn.cursor() as cursor:
-            cursor.execute("create temp table _verify_keys (k text primary key) on commit drop")
-            with cursor.copy("copy _verify_keys (k) from stdin") as copy:
-                for value in unique:
-                    copy.write_row((value,))
+            cursor.execute("create temp table _verify_keys (k text primary key, own boolean) on commit drop")
+            with cursor.copy("copy _verify_keys (k, own) from stdin") as copy:
+                for value in table_keys:
+                    copy.write_row((value, value in keys))
             statement = sql.SQL(
-                "select count(*), count(v.k), "
+                "select count(*), count(v.k), count(v.k) filter (where v.own), "
                 "md5(coalesce(string_agg(t.k, ',' order by t.k collate \"C\"), '')) "
                 "from (select {key} as k from {table}) t left join _verify_keys v on v.k = t.k"
             ).format(key=key, table=table)
-            total, present, checksum = cursor.execute(statement).fetchone() or (0, 0, None)
+            total, present, own, checksum = cursor.execute(statement).fetchone() or (0, 0, 0, None)
         check.target, check.checksum_target = total, checksum
-        check.missing = len(unique) - present
+        check.missing = len(keys) - own
         check.extra = total - present
 
     # -- references ------------------------------------------------------------------------------
@@ -191,6 +254,30 @@ class Verifier:
             check.orphans[column.name] = count
             if count:
                 check.orphan_examples[column.name] = list(examples or [])
+
+    def _dangling(
+        self, check: TableCheck, target: Target, references: dict[str, dict[str, list[str]]]
+    ) -> dict[str, dict[str, str]]:
+        """Per nulled/skipped reference column: {row key: referenced uuid} of the source's references
+        whose target row does not exist."""
+        found: dict[str, dict[str, str]] = {}
+        for column in target.columns:
+            values = references.get(column.name)
+            if not values or column.collection not in self.mapping.collections:
+                continue
+            parent = self.mapping[column.collection].main
+            with self.conn.transaction(force_rollback=True), self.conn.cursor() as cursor:
+                cursor.execute("create temp table _verify_refs (v uuid primary key) on commit drop")
+                with cursor.copy("copy _verify_refs (v) from stdin") as copy:
+                    for value in values:
+                        copy.write_row((value,))
+                statement = sql.SQL(
+                    "select v::text from _verify_refs r where not exists (select 1 from {} p where p.{} = r.v)"
+                ).format(sql.Identifier(parent.schema, parent.table), sql.Identifier(parent.key[0]))
+                missing = [row[0] for row in cursor.execute(statement)]
+            if missing:
+                found[column.name] = {key: value for value in missing for key in values[value]}
+        return found
 
     # -- samples ---------------------------------------------------------------------------------
     def _samples(self, check: TableCheck, target: Target, samples: list[tuple[Any, list[tuple[Any, ...]]]]) -> None:
@@ -229,9 +316,20 @@ def _legacy(document: Any, key_path: str) -> str | None:
         return None
 
 
+_TIMES = ("timestamp with time zone", "timestamp without time zone")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def _key_text(row: tuple[Any, ...], target: Target) -> str:
     names = target.column_names
-    return "|".join(str(row[names.index(n)]) for n in target.key)
+    return "|".join(_key_part(row[names.index(n)]) for n in target.key)
+
+
+def _key_part(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return str((moment - _EPOCH) // dt.timedelta(microseconds=1))
+    return str(value)
 
 
 def _same(expected: Any, actual: Any, pg_type: str) -> bool:

@@ -153,3 +153,49 @@ def test_readers_positions_gzip_and_arrays(tmp_path: Path, monkeypatch) -> None:
     (broken,) = sources.discover([tmp_path / "broken.bson"])
     with pytest.raises(sources.SourceError, match="truncated BSON document #49"):
         list(sources.iter_raw(broken))
+
+
+def test_rewrites_conditions_companions_and_variables() -> None:
+    raw = {
+        "collections": {
+            "users": {
+                "table": "auth.users",
+                "columns": {
+                    "id": {"type": "id"},
+                    "email": {"type": "text", "normalize": ["trim", "lower"]},
+                    "hash": {"path": "password", "type": "text", "replace": ["^\\$2[by]\\$", "$2a$"]},
+                    "confirmed": {"path": "createdAt", "type": "timestamptz", "fallback": "id_time", "when": "ok"},
+                    "code": {"path": ["code", "_id"], "type": "text", "normalize": "upper"},
+                },
+                "children": [
+                    {
+                        "table": "profiles",
+                        "parent": "user_id",
+                        "key": ["user_id"],
+                        "columns": {
+                            "user_id": {"path": "$parent._id", "type": "ref", "collection": "users"},
+                            "tenant": {"type": "uuid", "const": "$institution"},
+                            "role": {"type": "text", "default": "student", "map": {"instructor": "educator"}},
+                        },
+                    }
+                ],
+            }
+        }
+    }
+    tenant = str(uuid.uuid4())
+    mapping = parse_mapping(raw, {"institution": tenant})
+    rows = Transformer(mapping["users"]).rows(
+        {"_id": OID, "email": " Ann@X.Test ", "password": "$2b$10$abc", "ok": "yes", "role": "instructor"}
+    )
+    assert rows[0][0][1:] == ("ann@x.test", "$2a$10$abc", OID.generation_time, str(OID).upper())
+    assert rows[1] == [(legacy_uuid("users", OID), tenant, "educator")]  # one companion row
+    unverified = Transformer(mapping["users"]).rows({"_id": OID, "ok": False, "createdAt": "2024-01-01"})
+    assert unverified[0][0][3] is None and unverified[1][0][2] == "student"  # `when` false: NULL, no fallback
+    with pytest.raises(RejectReason, match="ok: not a boolean"):
+        Transformer(mapping["users"]).rows({"_id": OID, "ok": "perhaps"})
+    with pytest.raises(MappingError, match=r"\$institution is not given"):
+        parse_mapping(raw)
+    bad = {"collections": {"c": {"table": "t", "columns": {"id": {"type": "id"}, "r": {
+        "type": "ref", "collection": "c", "missing": "skip"}}}}}  # fmt: skip
+    with pytest.raises(MappingError, match="drops a child row"):
+        parse_mapping(bad)

@@ -4,6 +4,10 @@
 -- Domain refusals raise PT4xx (PostgREST maps PTxyz to HTTP xyz) or 42501 with a message a user
 -- can act on. Functions that must write rows the caller may not (courses.enrolled_count,
 -- template usage_count, document_versions) are security definer and touch only those rows.
+-- Importing: `campus import` (api/importer) runs as the tables' owner with the session setting
+-- campus.importing = on. The document version triggers honour it — an import brings the history
+-- along (the documentversions collection) — but only for a caller that is no request role and a
+-- member of the table's owner: the setting alone changes nothing for API roles.
 -- requires: writing
 
 -- JSONB validation -------------------------------------------------------------------------------
@@ -268,6 +272,19 @@ language plpgsql volatile
 set search_path = ''
 as $$
 begin
+  if not app.is_request_role() and pg_catalog.current_setting('campus.importing', true) = 'on'
+     and pg_catalog.pg_has_role(current_user, (select c.relowner from pg_catalog.pg_class c where c.oid = tg_relid), 'MEMBER') then
+    -- Imported: version 0 (nothing written by _800_write_version); the importer sets current_version
+    -- to the latest imported version afterwards, and that bookkeeping is not an edit.
+    if tg_op = 'INSERT' then
+      new.current_version := 0;
+    elsif (new.title, new.content) is distinct from (old.title, old.content) then
+      new.current_version := old.current_version;
+    elsif new.current_version is distinct from old.current_version then
+      new.updated_at := old.updated_at;
+    end if;
+    return new;
+  end if;
   if tg_op = 'INSERT' then
     new.current_version := 1;
   elsif (new.title, new.content) is distinct from (old.title, old.content) then
@@ -279,7 +296,8 @@ begin
 end
 $$;
 comment on function app.tg_documents__bump_version() is
-  'BEFORE INSERT/UPDATE: version 1 at creation, the next number whenever title or content changes.';
+  'BEFORE INSERT/UPDATE: version 1 at creation, the next number whenever title or content changes. '
+  'Importing (campus.importing = on, set by the tables'' owner): version 0 at creation, then only the importer''s bookkeeping changes it.';
 
 create or replace function app.tg_documents__write_version() returns trigger
 language plpgsql volatile security definer
@@ -290,7 +308,8 @@ declare
   title_changed boolean := tg_op = 'UPDATE' and new.title is distinct from old.title;
   summary text;
 begin
-  if tg_op = 'UPDATE' and new.current_version = old.current_version then
+  if new.current_version = 0  -- imported (see tg_documents__bump_version): the import brings the versions
+     or tg_op = 'UPDATE' and new.current_version = old.current_version then
     return null;
   end if;
   select * into changed from app.word_changes(case when tg_op = 'UPDATE' then old.content end, new.content);
@@ -310,7 +329,7 @@ begin
 end
 $$;
 comment on function app.tg_documents__write_version() is
-  'AFTER INSERT/UPDATE: writes document_versions row number current_version (author = the caller or the document''s author, word counts, a change summary).';
+  'AFTER INSERT/UPDATE: writes document_versions row number current_version (author = the caller or the document''s author, word counts, a change summary); nothing for an imported document (version 0).';
 
 -- Comments and notifications ---------------------------------------------------------------------
 create or replace function app.tg_submission_comments__guard() returns trigger
