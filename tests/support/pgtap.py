@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -33,6 +34,15 @@ class TapResult:
         elif plans[0] != len(tests):
             found.append(f"planned {plans[0]} tests but ran {len(tests)}")
         return found
+
+
+FIXTURES = Path(__file__).parent.parent / "db" / "fixtures"
+_FIXTURE_LINE = re.compile(r"^-- fixture: (\w+)\b.*$", re.MULTILINE)
+
+
+def expand_fixtures(script: str) -> str:
+    """A line `-- fixture: NAME` stands for tests/db/fixtures/NAME.sql: setup shared by several files."""
+    return _FIXTURE_LINE.sub(lambda match: (FIXTURES / f"{match.group(1)}.sql").read_text(), script)
 
 
 def run_tap(url: str, script: str) -> TapResult:
@@ -70,7 +80,7 @@ class PgTapFailure(Exception):
 
 class PgTapItem(pytest.Item):
     def runtest(self) -> None:
-        result = run_tap(_database_url(), self.path.read_text())
+        result = run_tap(_database_url(), expand_fixtures(self.path.read_text()))
         problems = result.problems()
         if problems:
             raise PgTapFailure("\n".join([*problems, "--- TAP output ---", *result.lines]))
