@@ -5,10 +5,12 @@ inside the run's transaction with --dry-run, rolled back at the end):
 
     truncate staging → COPY rows (tagged with their document's sequence number) → dangling-reference
     checks (`missing = "null"|"reject"`) → insert into the table, main table first, then children:
-      insert-only (default):    ON CONFLICT (key) DO NOTHING — re-runs add nothing;
-      update (--update/--since): ON CONFLICT (key) DO UPDATE … WHERE the row IS DISTINCT FROM the new
-                                 one, and child rows of re-imported parents that are no longer in the
-                                 array are deleted.
+      insert-only (default):    only keys not in the table yet (the others are compared and
+                                 reported as unchanged or `differs`) — re-runs add nothing;
+      update (--update/--since): also UPDATE … WHERE the row IS DISTINCT FROM the new one, and child
+                                 rows of re-imported parents that are no longer in the array are deleted.
+    Existing keys never reach an INSERT: BEFORE INSERT triggers fire even for a row that then meets
+    ON CONFLICT, and one that counts something (a course's seats) would count it again.
 
 The session runs with `campus.importing = on`: triggers that keep derived history (document versions)
 let the import bring its own, for the tables' owner only (db/functions/app/writing_rules.sql); a
@@ -413,33 +415,35 @@ class Loader:
                 )
             )
 
-        insert = sql.SQL(
-            "insert into {table} as t ({columns}) select {columns} from {stage} on conflict ({key}) "
-        ).format(table=table, columns=stage.columns, stage=stage.name, key=key)
+        join = sql.SQL(" and ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(n)) for n in target.key)
         if self.update and others:
-            assignments = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in others)
+            # Rows already there are updated by a plain UPDATE, not ON CONFLICT DO UPDATE: BEFORE INSERT
+            # triggers fire for every row proposed to an INSERT, even one that then conflicts (a seat
+            # would be taken twice), so the INSERT below only ever sees new keys.
+            assignments = sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in others)
             statement = sql.SQL(
-                "with w as ({insert} do update set {assignments} where {old} is distinct from {new} "
-                "returning (xmax = 0) as inserted) "
-                "select count(*) filter (where inserted), count(*) filter (where not inserted) from w"
-            ).format(insert=insert, assignments=assignments, old=compared("t"), new=compared("excluded"))
-            new, updated = cursor.execute(statement).fetchone() or (0, 0)
-            count.new, count.updated = new, updated
-        else:
-            statement = sql.SQL("with w as ({insert} do nothing returning 1) select count(*) from w").format(
-                insert=insert
+                "with w as (update {table} as t set {assignments} from {stage} s where {join} "
+                "and {old} is distinct from {new} returning 1) select count(*) from w"
+            ).format(
+                table=table, assignments=assignments, stage=stage.name, join=join, old=compared("t"), new=compared("s")
             )
             row = cursor.execute(statement).fetchone()
-            count.new = row[0] if row else 0
-            if others and count.new < count.staged:  # some rows were there already: do they differ?
-                join = sql.SQL(" and ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(n)) for n in target.key)
-                differs = sql.SQL(
-                    "select count(*) from {stage} s join {table} t on {join} where {old} is distinct from {new}"
-                )
-                row = cursor.execute(
-                    differs.format(stage=stage.name, table=table, join=join, old=compared("t"), new=compared("s"))
-                ).fetchone()
-                count.differs = row[0] if row else 0
+            count.updated = row[0] if row else 0
+        statement = sql.SQL(
+            "with w as (insert into {table} as t ({columns}) select {columns} from {stage} s "
+            "where not exists (select from {table} t where {join}) on conflict ({key}) do nothing returning 1) "
+            "select count(*) from w"
+        ).format(table=table, columns=stage.columns, stage=stage.name, join=join, key=key)
+        row = cursor.execute(statement).fetchone()
+        count.new = row[0] if row else 0
+        if not self.update and others and count.new < count.staged:  # some were there already: do they differ?
+            differs = sql.SQL(
+                "select count(*) from {stage} s join {table} t on {join} where {old} is distinct from {new}"
+            )
+            row = cursor.execute(
+                differs.format(stage=stage.name, table=table, join=join, old=compared("t"), new=compared("s"))
+            ).fetchone()
+            count.differs = row[0] if row else 0
         count.unchanged = count.staged - count.new - count.updated - count.differs
 
     def _delete_stale(self, cursor: psycopg.Cursor, main: _Stage, child: _Stage) -> int:
