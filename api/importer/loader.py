@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from api.importer.catalog import TableFacts
 from api.importer.mapping import CollectionMapping, Mapping, Target
-from api.importer.parallel import ChunkResult, ChunkRunner, Task, chunks
+from api.importer.parallel import ChunkResult, ChunkRunner, Rows, Task, chunks
 from api.importer.quarantine import Quarantine, record
 from api.importer.sources import Position, SourceFile, count_hint, decode, iter_raw
 
@@ -124,7 +124,7 @@ class ImportReport:
 class _Batch:
     tasks: list[Task] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
-    rows: list[list[tuple[Any, ...]]] = field(default_factory=list)
+    rows: list[Rows] = field(default_factory=list)  # per target
     keys: dict[Any, int] = field(default_factory=dict)
 
     def payload(self, seq: int) -> tuple[Task, Any, Position]:
@@ -185,6 +185,8 @@ class Loader:
         report.unsourced = [name for name in self.mapping.order if name not in by_collection]
         window = -(-self.batch_size // self.chunk_size) + 2 * self.jobs  # a batch ahead: no stall while loading
         runner = ChunkRunner(self.mapping, self.facts, self.since, self.jobs, window)
+        if self.conn.info.encoding != "utf-8":  # the workers format COPY lines in UTF-8 (copyrows.py)
+            self.conn.execute("set client_encoding to 'UTF8'")
         previous = self.conn.execute("select pg_catalog.current_setting('campus.importing', true)").fetchone()
         self.conn.execute("select pg_catalog.set_config('campus.importing', 'on', false)")
         try:
@@ -219,7 +221,7 @@ class Loader:
             total=total, desc=collection.name, unit="doc", unit_scale=True, file=sys.stderr, disable=not self.progress
         )
         start = 0
-        batch = _Batch(rows=[[] for _ in stages])
+        batch = _Batch(rows=[Rows() for _ in stages])
         with bar:
             for source in files:
                 tasks = chunks(
@@ -233,7 +235,7 @@ class Loader:
                     bar.update(result.count)
                     if len(batch.seqs) >= self.batch_size:
                         self._flush(collection, stages, batch, report)
-                        batch = _Batch(rows=[[] for _ in stages])
+                        batch = _Batch(rows=[Rows() for _ in stages])
             self._flush(collection, stages, batch, report)
         return report
 
@@ -257,7 +259,14 @@ class Loader:
             else:
                 batch.seqs.append(seq)
         for rows, out in zip(result.rows, batch.rows, strict=True):
-            out.extend(rows if not duplicates else (row for row in rows if row[0] not in duplicates))
+            if not duplicates:
+                out.seqs.extend(rows.seqs)
+                out.lines.extend(rows.lines)
+                continue
+            for seq, line in zip(rows.seqs, rows.lines, strict=True):
+                if seq not in duplicates:
+                    out.seqs.append(seq)
+                    out.lines.append(line)
 
     def _reject(self, collection: str, kind: str, reason: str, fmt: Any, payload: Any, position: Position) -> None:
         try:
@@ -331,11 +340,15 @@ class Loader:
                 statement = sql.SQL("copy {} ({}, {}) from stdin").format(
                     stage.name, sql.Identifier(SEQ), stage.columns
                 )
+                if subset is None:
+                    data = b"".join(rows.lines)
+                    count.staged += len(rows.lines)
+                else:
+                    chosen = [line for seq, line in zip(rows.seqs, rows.lines, strict=True) if seq in subset]
+                    data = b"".join(chosen)
+                    count.staged += len(chosen)
                 with cursor.copy(statement) as copy:
-                    for row in rows:
-                        if subset is None or row[0] in subset:
-                            copy.write_row(row)
-                            count.staged += 1
+                    copy.write(data)
             self._dangling(cursor, collection, stages, counts, rejects)
             for stage, count in zip(stages, counts, strict=True):
                 self._insert(cursor, stage, count)
