@@ -28,7 +28,7 @@ import datetime as dt
 import sys
 import time
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -141,6 +141,29 @@ class _Stage:
     facts: TableFacts
 
 
+class _Lookahead:
+    """An iterator of (task, result) one can peek into (None at the end)."""
+
+    def __init__(self, items: Iterator[tuple[Task, ChunkResult]]) -> None:
+        self._items = items
+        self._next: tuple[Task, ChunkResult] | None = None
+
+    def peek(self) -> tuple[Task, ChunkResult] | None:
+        if self._next is None:
+            self._next = next(self._items, None)
+        return self._next
+
+    def __iter__(self) -> _Lookahead:
+        return self
+
+    def __next__(self) -> tuple[Task, ChunkResult]:
+        item = self.peek()
+        if item is None:
+            raise StopIteration
+        self._next = None
+        return item
+
+
 class Loader:
     def __init__(
         self,
@@ -190,13 +213,17 @@ class Loader:
         previous = self.conn.execute("select pg_catalog.current_setting('campus.importing', true)").fetchone()
         self.conn.execute("select pg_catalog.set_config('campus.importing', 'on', false)")
         try:
+            plan = [(name, by_collection[name]) for name in self.mapping.order if name in by_collection]
+            # One stream of tasks over all collections: the workers parse the next collection while
+            # this process loads the end of the previous one (loading is in dependency order, parsing
+            # has no order to keep).
+            results = _Lookahead(runner.map(self._tasks(plan)))
             with self.conn.transaction(force_rollback=True) if self.dry_run else contextlib.nullcontext():
-                for name in self.mapping.order:
-                    if name in by_collection:
-                        report.collections.append(self._collection(self.mapping[name], by_collection[name], runner))
-                        if name in self.mapping.finish:
-                            with self.conn.transaction():
-                                self.conn.execute(self.mapping.finish[name])
+                for name, files in plan:
+                    report.collections.append(self._collection(self.mapping[name], files, results))
+                    if name in self.mapping.finish:
+                        with self.conn.transaction():
+                            self.conn.execute(self.mapping.finish[name])
             runner.close()
         finally:
             runner.terminate()
@@ -208,8 +235,17 @@ class Loader:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _tasks(self, plan: list[tuple[str, list[SourceFile]]]) -> Iterator[Task]:
+        """Every collection's chunks in load order, numbered per collection over all its files."""
+        for name, files in plan:
+            start = 0
+            for source in files:
+                for task in chunks(name, source.format, str(source.path), iter_raw(source), start, self.chunk_size):
+                    start = task.start + len(task.items)
+                    yield task
+
     def _collection(
-        self, collection: CollectionMapping, files: list[SourceFile], runner: ChunkRunner
+        self, collection: CollectionMapping, files: list[SourceFile], results: _Lookahead
     ) -> CollectionReport:
         stages = self._staging(collection)
         report = CollectionReport(collection.name, collection.main.qualified, [str(f.path) for f in files])
@@ -220,22 +256,17 @@ class Loader:
         bar = tqdm(
             total=total, desc=collection.name, unit="doc", unit_scale=True, file=sys.stderr, disable=not self.progress
         )
-        start = 0
         batch = _Batch(rows=[Rows() for _ in stages])
         with bar:
-            for source in files:
-                tasks = chunks(
-                    collection.name, source.format, str(source.path), iter_raw(source), start, self.chunk_size
-                )
-                for task, result in runner.map(tasks):
-                    start = task.start + len(task.items)
-                    report.documents += result.count
-                    report.skipped += result.skipped
-                    self._take(collection, batch, task, result, report)
-                    bar.update(result.count)
-                    if len(batch.seqs) >= self.batch_size:
-                        self._flush(collection, stages, batch, report)
-                        batch = _Batch(rows=[Rows() for _ in stages])
+            while (peeked := results.peek()) is not None and peeked[0].collection == collection.name:
+                task, result = next(results)
+                report.documents += result.count
+                report.skipped += result.skipped
+                self._take(collection, batch, task, result, report)
+                bar.update(result.count)
+                if len(batch.seqs) >= self.batch_size:
+                    self._flush(collection, stages, batch, report)
+                    batch = _Batch(rows=[Rows() for _ in stages])
             self._flush(collection, stages, batch, report)
         return report
 
