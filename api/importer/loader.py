@@ -36,13 +36,14 @@ import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
+from api.importer import precheck
 from api.importer.catalog import TableFacts
 from api.importer.mapping import CollectionMapping, Mapping, Target
 from api.importer.parallel import ChunkResult, ChunkRunner, Rows, Task, chunks
 from api.importer.quarantine import Quarantine, record
 from api.importer.sources import Position, SourceFile, count_hint, decode, iter_raw
 
-SEQ = "_import_doc"  # the staging tables' extra column: which document a row came from
+SEQ = precheck.SEQ  # the staging tables' extra column: which document a row came from
 NOT_PER_DOCUMENT = (psycopg.OperationalError, psycopg.ProgrammingError, psycopg.NotSupportedError)
 # ...except what triggers raise about a row: RAISE EXCEPTION (P0001) and Campus's domain refusals
 # (PTxyz, which PostgREST maps to HTTP xyz) — psycopg files both under ProgrammingError.
@@ -194,6 +195,7 @@ class Loader:
         self.jobs = jobs
         self.progress = progress
         self._stages: dict[str, list[_Stage]] = {}
+        self._refusing: set[str] = set()  # collections with a refused batch: later ones are checked first
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self, sources: Sequence[SourceFile]) -> ImportReport:
@@ -329,24 +331,29 @@ class Loader:
     def _flush(
         self, collection: CollectionMapping, stages: list[_Stage], batch: _Batch, report: CollectionReport
     ) -> None:
-        pending = [batch.seqs] if batch.seqs else []
+        # (documents, checked): a refused batch is tried again with the bulk checks of precheck.py,
+        # and only split in halves if the database still refuses it
+        pending = [(batch.seqs, collection.name in self._refusing)] if batch.seqs else []
         while pending:
-            seqs = pending.pop()
+            seqs, checked = pending.pop()
             rejects: list[tuple[int, str, str]] = []
             try:
                 with self.conn.transaction():
-                    counts = self._attempt(collection, stages, batch, seqs, rejects)
+                    counts = self._attempt(collection, stages, batch, seqs, rejects, checked)
             except psycopg.DatabaseError as error:
                 if not _per_document(error):
                     raise
-                if len(seqs) == 1:
+                if not checked:
+                    self._refusing.add(collection.name)  # the next batches are likely refused too: check first
+                    pending.append((seqs, True))
+                elif len(seqs) == 1:
                     kind, reason = _refusal(error)
                     _, payload, position = batch.payload(seqs[0])
                     self._reject(collection.name, kind, reason, batch.payload(seqs[0])[0].format, payload, position)
                     report.rejected += 1
                 else:
-                    middle = len(seqs) // 2
-                    pending.extend((seqs[middle:], seqs[:middle]))  # the first half first: earlier documents win
+                    middle = len(seqs) // 2  # the first half first: earlier documents win
+                    pending.extend(((seqs[middle:], True), (seqs[:middle], True)))
                 continue
             for seq, kind, reason in rejects:
                 task, payload, position = batch.payload(seq)
@@ -362,6 +369,7 @@ class Loader:
         batch: _Batch,
         seqs: list[int],
         rejects: list[tuple[int, str, str]],
+        checked: bool = False,
     ) -> list[TableCounts]:
         subset = None if len(seqs) == len(batch.seqs) else set(seqs)
         counts = [TableCounts() for _ in stages]
@@ -381,6 +389,10 @@ class Loader:
                 with cursor.copy(statement) as copy:
                     copy.write(data)
             self._dangling(cursor, collection, stages, counts, rejects)
+            if checked:
+                refused = precheck.refusals(cursor, stages, self.update)
+                self._drop(cursor, stages, counts, list(refused))
+                rejects.extend((seq, kind, reason) for seq, (kind, reason) in refused.items())
             for stage, count in zip(stages, counts, strict=True):
                 self._insert(cursor, stage, count)
             if self.update:
@@ -437,13 +449,16 @@ class Loader:
                 for seq, target in cursor.execute(query + condition):
                     refused.setdefault(seq, f"{label}: dangling reference into {column.collection} ({target})")
         if refused:
-            doomed = list(refused)
-            for stage, count in zip(stages, counts, strict=True):
-                cursor.execute(
-                    sql.SQL("delete from {} where {} = any(%s)").format(stage.name, sql.Identifier(SEQ)), [doomed]
-                )
-                count.staged -= cursor.rowcount
+            self._drop(cursor, stages, counts, list(refused))
             rejects.extend((seq, "dangling reference", reason) for seq, reason in refused.items())
+
+    def _drop(self, cursor: psycopg.Cursor, stages: list[_Stage], counts: list[TableCounts], seqs: list[int]) -> None:
+        """Take the rows of these documents out of every staging table."""
+        if not seqs:
+            return
+        for stage, count in zip(stages, counts, strict=True):
+            cursor.execute(sql.SQL("delete from {} where {} = any(%s)").format(stage.name, sql.Identifier(SEQ)), [seqs])
+            count.staged -= cursor.rowcount
 
     def _insert(self, cursor: psycopg.Cursor, stage: _Stage, count: TableCounts) -> None:
         target = stage.target
