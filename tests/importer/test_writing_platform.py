@@ -322,3 +322,19 @@ def test_institution_is_required(writing_url: str, tmp_path: Path) -> None:
     dump = str(write_dump(tmp_path / "dump"))
     assert campus_import(writing_url, "mongo", dump, "--no-progress") == 1
     assert campus_import(writing_url, "mongo", dump, "--institution", "nowhere", "--no-progress") == 1
+
+
+def test_other_collection_names(writing_url: str, tmp_path: Path, capsys) -> None:
+    """A database whose collections are named otherwise: --name SOURCE=COLLECTION (or a mapping's
+    [names] table) reads them as the mapping's collections."""
+    dump = write_dump(tmp_path / "dump")
+    database = dump / "writing"
+    for suffix in (".bson", ".metadata.json"):
+        (database / f"users{suffix}").rename(database / f"accounts{suffix}")
+    metadata = json.loads((database / "accounts.metadata.json").read_text())
+    (database / "accounts.metadata.json").write_text(json.dumps({**metadata, "collectionName": "accounts"}))
+    code, report = _run(writing_url, dump, tmp_path / "q.jsonl", capsys)
+    assert report["unmapped"] == {"accounts": [str(database / "accounts.bson")]} and "users" in report["unsourced"]
+    code, report = _run(writing_url, dump, tmp_path / "q.jsonl", capsys, "--name", "accounts=users")
+    users = next(c for c in report["collections"] if c["collection"] == "users")
+    assert code == 0 and users["imported"] == EXPECTED_IMPORTED["users"] and not report["unmapped"]
