@@ -16,9 +16,14 @@ The session runs with `campus.importing = on`: triggers that keep derived histor
 let the import bring its own, for the tables' owner only (db/functions/app/writing_rules.sql); a
 collection's `finish` SQL then does their bookkeeping once it is loaded.
 
+A first import (the tables empty when the collection begins, insert-only, no `missing` checks)
+copies each batch straight into its tables instead, until a batch is refused.
+
 The database's constraints and triggers do their checks. When one refuses (a duplicate e-mail, a
-foreign key, a CHECK), the batch is rolled back and split in halves until the refused documents are
-isolated — each goes to the quarantine with the database's message, everything else is loaded.
+foreign key, a CHECK), the batch is rolled back and tried again through staging with the bulk
+foreign-key and unique-index checks of precheck.py (and so are the collection's later batches);
+if the database still refuses it, it is split in halves until the refused documents are isolated.
+Each goes to the quarantine with the database's message; everything else is loaded.
 """
 
 from __future__ import annotations
