@@ -23,7 +23,8 @@ imported with api/importer/mappings/writing.toml into the real Campus tables (`-
 the database's constraints and triggers (seat counting, template usage, validation, the audit of
 grades) are part of the time.
 
-Generation is not timed. Prints only; nothing is written to bench/results.
+Generation is not timed. Prints the results; `--record` also writes bench/results/<date>-import-<mapping>.md
+and .json with the command and the machine.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import platform
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -413,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
         default="generic",
         help="generic: three bench tables; writing: the writing platform into the Campus tables",
     )
+    parser.add_argument(
+        "--record", action="store_true", help="write bench/results/<date>-import-<mapping>.md and .json"
+    )
+    parser.add_argument("--results", type=Path, default=BENCH / "results", help="where --record writes")
     args = parser.parse_args(argv)
     writing = args.mapping == "writing"
     directory = Path(tempfile.mkdtemp(prefix="campus-import-bench-"))
@@ -427,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster.start()
         url = cluster.url()
         Migrator(url).up()
-        rates = []
+        results = []
         for label, source in (
             ("mongodump (BSON)", directory / "dump"),
             ("mongoexport (relaxed JSON lines)", directory / "export"),
@@ -445,13 +453,20 @@ def main(argv: list[str] | None = None) -> int:
                     conn.execute(SCHEMA.encode())
             seconds, documents, imported, rejected = import_once(url, source, args.jobs, directory / "q.jsonl", mapping)
             rate = documents / seconds
-            rates.append(rate)
+            results.append(
+                {"source": label, "documents": documents, "imported": imported, "quarantined": rejected,
+                 "seconds": round(seconds, 2), "docs_per_s": round(rate)}
+            )  # fmt: skip
             print(
                 f"{label:34} {documents:>9,} docs  {imported:>9,} imported  {rejected:>3} quarantined  "
                 f"{seconds:6.1f} s  {rate:>8,.0f} docs/s  (--jobs {args.jobs})"
             )
-        verdict = "meets" if min(rates) >= TARGET else "misses"
-        print(f"slowest {min(rates):,.0f} docs/s {verdict} the target of {TARGET:,}/s")
+        slowest = min(result["docs_per_s"] for result in results)
+        verdict = "meets" if slowest >= TARGET else "misses"
+        print(f"slowest {slowest:,} docs/s {verdict} the target of {TARGET:,}/s")
+        if args.record:
+            for path in record(args, counts, results, url, args.results):
+                print(f"recorded {path}", file=sys.stderr)
         return 0
     finally:
         if cluster is not None and not args.keep:
@@ -460,6 +475,55 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(directory, ignore_errors=True)
         else:
             print(f"kept {directory}", file=sys.stderr)
+
+
+def record(
+    args: argparse.Namespace, counts: dict[str, int], results: list[dict], url: str, directory: Path
+) -> list[Path]:
+    """bench/results/<date>-import-<mapping>.md and .json: the command, the machine, the numbers."""
+    with psycopg.connect(url) as conn:
+        postgres = conn.execute("select version()").fetchone()[0]
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    command = " ".join([".venv/bin/python bench/import_bench.py", *sys.argv[1:]])
+    machine = {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "postgresql": postgres,
+        "python": platform.python_version(),
+        "psycopg": f"{psycopg.__version__} ({psycopg.pq.__impl__})",
+        "commit": commit.stdout.strip(),
+        "cluster settings": SETTINGS,
+    }
+    data = {"date": dt.date.today().isoformat(), "command": command, "mapping": args.mapping, "jobs": args.jobs,
+            "generated": counts, "machine": machine, "results": results, "target_docs_per_s": TARGET}  # fmt: skip
+    stem = directory / f"{data['date']}-import-{args.mapping}"
+    directory.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n")
+    lines = [
+        f"# Import benchmark, {args.mapping} mapping, {data['date']}",
+        "",
+        f"`{command}`",
+        "",
+        f"Generated: {counts}",
+        "",
+        "| source | documents | imported | quarantined | seconds | docs/s |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {r['source']} | {r['documents']:,} | {r['imported']:,} | {r['quarantined']:,} | {r['seconds']} "
+            f"| {r['docs_per_s']:,} |"
+            for r in results
+        ),
+        "",
+        f"Target: {TARGET:,} documents/s end to end.",
+        "",
+        *(f"- {name}: {value}" for name, value in machine.items()),
+        "",
+    ]
+    stem.with_suffix(".md").write_text("\n".join(lines))
+    return [stem.with_suffix(".md"), stem.with_suffix(".json")]
 
 
 def _empty_campus(conn: psycopg.Connection) -> None:

@@ -8,9 +8,12 @@ The pipeline, one module per job:
     mapping    the declarative mapping file (TOML or JSON) → Mapping
     catalog    check a Mapping against pg_catalog (tables, columns, types, keys)
     transform  one document → rows for each target table (pure; runs in worker processes)
+    copyrows   rows → COPY text lines (in the workers)
     parallel   decode + transform in chunks on N processes, in source order, bounded memory
     quarantine rejected documents as JSON lines, counted per collection and reason
-    loader     COPY into staging, insert/upsert in dependency order, isolate failing documents
+    loader     COPY (straight in on a first import, else into staging), insert/update in dependency
+               order, isolate refused documents
+    precheck   foreign keys and unique indexes checked in bulk for a refused batch
     verify     counts, id checksums, orphan references, sampled field-by-field comparison
     commands   `campus import json|mongo|verify`
 """

@@ -45,11 +45,32 @@ class ColumnFacts:
 
 
 @dataclass(frozen=True)
+class ForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    parent_schema: str
+    parent_table: str
+    parent_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UniqueIndex:
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TableFacts:
     schema: str
     table: str
     columns: dict[str, ColumnFacts]
     unique_keys: tuple[frozenset[str], ...]  # primary key and unique indexes on plain columns, no predicate
+    uniques: tuple[UniqueIndex, ...] = ()  # the same, named and ordered (for the loader's checks)
+    foreign_keys: tuple[ForeignKey, ...] = ()
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.table}"
 
 
 _COLUMNS = """
@@ -75,10 +96,23 @@ select c.oid from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid 
 where n.nspname = %s and c.relname = %s and c.relkind in ('r', 'p')
 """
 _UNIQUE = """
-select array(select a.attname::text from unnest(i.indkey) k join pg_catalog.pg_attribute a
-             on a.attrelid = i.indrelid and a.attnum = k)
-from pg_catalog.pg_index i
+select array(select a.attname::text from unnest(i.indkey) with ordinality k(attnum, n)
+             join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum order by k.n),
+       c.relname::text
+from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indexrelid
 where i.indrelid = %s and i.indisunique and i.indpred is null and i.indexprs is null
+"""
+_FOREIGN = """
+select k.conname::text, n.nspname::text, p.relname::text,
+       array(select a.attname::text from unnest(k.conkey) with ordinality c(attnum, i)
+             join pg_catalog.pg_attribute a on a.attrelid = k.conrelid and a.attnum = c.attnum order by c.i),
+       array(select a.attname::text from unnest(k.confkey) with ordinality c(attnum, i)
+             join pg_catalog.pg_attribute a on a.attrelid = k.confrelid and a.attnum = c.attnum order by c.i)
+from pg_catalog.pg_constraint k
+join pg_catalog.pg_class p on p.oid = k.confrelid
+join pg_catalog.pg_namespace n on n.oid = p.relnamespace
+where k.conrelid = %s and k.contype = 'f' and k.conparentid = 0
+order by k.conname
 """
 
 
@@ -91,8 +125,12 @@ def read_table(conn: psycopg.Connection, schema: str, table: str) -> TableFacts 
         name: ColumnFacts(name, kind, not_null, has_default, generated, frozenset(labels) if labels else None, length)
         for name, kind, not_null, has_default, generated, labels, length in conn.execute(_COLUMNS, {"oid": oid})
     }
-    unique = tuple(frozenset(row[0]) for row in conn.execute(_UNIQUE, [oid]))
-    return TableFacts(schema, table, columns, unique)
+    uniques = tuple(UniqueIndex(name, tuple(names)) for names, name in conn.execute(_UNIQUE, [oid]))
+    foreign = tuple(
+        ForeignKey(name, tuple(columns), parent_schema, parent_table, tuple(parent_columns))
+        for name, parent_schema, parent_table, columns, parent_columns in conn.execute(_FOREIGN, [oid])
+    )
+    return TableFacts(schema, table, columns, tuple(frozenset(u.columns) for u in uniques), uniques, foreign)
 
 
 def check_mapping(conn: psycopg.Connection, mapping: Mapping) -> dict[str, TableFacts]:

@@ -131,7 +131,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 print(json.dumps(verified.as_dict(), indent=2, default=str) if args.json else render_verify(verified))
                 return 0 if verified.ok else EXIT_FAILURE
             since = _since(args.since) if args.since else None
-            with Quarantine(args.quarantine) as quarantine:
+            with Quarantine(args.quarantine, append=since is not None) as quarantine:
                 loader = Loader(
                     conn,
                     mapping,
@@ -145,7 +145,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                     progress=not args.no_progress,
                 )
                 report = loader.run(sources)
-    except (MappingError, SourceError, ValueError) as error:
+    except (MappingError, SourceError, ValueError, OSError) as error:
         print(f"campus: {error}", file=sys.stderr)
         return EXIT_FAILURE
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else render_import(report, args.quarantine))

@@ -21,8 +21,8 @@ CAMPUS_NAMESPACE = uuid.UUID("50d891ad-4bf8-5e0e-b6b0-f8ed8212d184")
 _HEX24 = re.compile(r"[0-9a-fA-F]{24}")
 _NAMESPACE_SHA1 = hashlib.sha1(CAMPUS_NAMESPACE.bytes)
 _PREFIXES: dict[str, Any] = {}
-_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # the version and variant bits
-_VERSION_VARIANT = (0x5000 << 64) | (0x8000 << 48)  # version 5, RFC 4122 variant
+# The 17th hex digit with the RFC 4122 variant bits (10xx) set: 0-3 → 8-b, 4-7 → 8-b, ...
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 class BadKey(ValueError):
@@ -64,27 +64,30 @@ def legacy_key(value: Any) -> str:
 
 def uuid_for(collection: str, key: str) -> str:
     """uuid5(CAMPUS_NAMESPACE, f"{collection}:{key}") as text; equal to uuid.uuid5 but about twice
-    as fast (the hash state after the namespace and the collection prefix is computed once)."""
+    as fast (the hash state after the namespace and the collection prefix is computed once, and the
+    version and variant are written into the hex digest instead of going through an integer)."""
     prefix = _PREFIXES.get(collection)
     if prefix is None:
         prefix = _PREFIXES[collection] = _NAMESPACE_SHA1.copy()
         prefix.update(f"{collection}:".encode())
     sha = prefix.copy()
     sha.update(key.encode())
-    number = int.from_bytes(sha.digest()[:16])
-    number = (number & _CLEAR) | _VERSION_VARIANT
-    h = f"{number:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = sha.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def legacy_uuid(collection: str, value: Any) -> str:
     """The Campus id of document `value` (an ObjectId, hex string, scalar id) of `collection`."""
+    if type(value) is ObjectId:  # by far the most common: skip legacy_key's dispatch
+        return uuid_for(collection, str(value))
     return uuid_for(collection, legacy_key(value))
 
 
 def reference(value: Any, default_collection: str) -> tuple[str, str]:
     """(collection, uuid) a reference points to: a DBRef or {"$ref", "$id"} names its collection,
     anything else is a key of `default_collection`."""
+    if type(value) is ObjectId:
+        return default_collection, uuid_for(default_collection, str(value))
     if type(value) is DBRef:
         return value.collection, legacy_uuid(value.collection, value.id)
     if isinstance(value, Mapping) and "$ref" in value and "$id" in value:

@@ -5,18 +5,25 @@ inside the run's transaction with --dry-run, rolled back at the end):
 
     truncate staging → COPY rows (tagged with their document's sequence number) → dangling-reference
     checks (`missing = "null"|"reject"`) → insert into the table, main table first, then children:
-      insert-only (default):    ON CONFLICT (key) DO NOTHING — re-runs add nothing;
-      update (--update/--since): ON CONFLICT (key) DO UPDATE … WHERE the row IS DISTINCT FROM the new
-                                 one, and child rows of re-imported parents that are no longer in the
-                                 array are deleted.
+      insert-only (default):    only keys not in the table yet (the others are compared and
+                                 reported as unchanged or `differs`) — re-runs add nothing;
+      update (--update/--since): also UPDATE … WHERE the row IS DISTINCT FROM the new one, and child
+                                 rows of re-imported parents that are no longer in the array are deleted.
+    Existing keys never reach an INSERT: BEFORE INSERT triggers fire even for a row that then meets
+    ON CONFLICT, and one that counts something (a course's seats) would count it again.
 
 The session runs with `campus.importing = on`: triggers that keep derived history (document versions)
 let the import bring its own, for the tables' owner only (db/functions/app/writing_rules.sql); a
 collection's `finish` SQL then does their bookkeeping once it is loaded.
 
+A first import (the tables empty when the collection begins, insert-only, no `missing` checks)
+copies each batch straight into its tables instead, until a batch is refused.
+
 The database's constraints and triggers do their checks. When one refuses (a duplicate e-mail, a
-foreign key, a CHECK), the batch is rolled back and split in halves until the refused documents are
-isolated — each goes to the quarantine with the database's message, everything else is loaded.
+foreign key, a CHECK), the batch is rolled back and tried again through staging with the bulk
+foreign-key and unique-index checks of precheck.py (and so are the collection's later batches);
+if the database still refuses it, it is split in halves until the refused documents are isolated.
+Each goes to the quarantine with the database's message; everything else is loaded.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import datetime as dt
 import sys
 import time
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,13 +41,14 @@ import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
+from api.importer import precheck
 from api.importer.catalog import TableFacts
 from api.importer.mapping import CollectionMapping, Mapping, Target
-from api.importer.parallel import ChunkResult, ChunkRunner, Task, chunks
+from api.importer.parallel import ChunkResult, ChunkRunner, Rows, Task, chunks
 from api.importer.quarantine import Quarantine, record
 from api.importer.sources import Position, SourceFile, count_hint, decode, iter_raw
 
-SEQ = "_import_doc"  # the staging tables' extra column: which document a row came from
+SEQ = precheck.SEQ  # the staging tables' extra column: which document a row came from
 NOT_PER_DOCUMENT = (psycopg.OperationalError, psycopg.ProgrammingError, psycopg.NotSupportedError)
 # ...except what triggers raise about a row: RAISE EXCEPTION (P0001) and Campus's domain refusals
 # (PTxyz, which PostgREST maps to HTTP xyz) — psycopg files both under ProgrammingError.
@@ -122,7 +130,7 @@ class ImportReport:
 class _Batch:
     tasks: list[Task] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
-    rows: list[list[tuple[Any, ...]]] = field(default_factory=list)
+    rows: list[Rows] = field(default_factory=list)  # per target
     keys: dict[Any, int] = field(default_factory=dict)
 
     def payload(self, seq: int) -> tuple[Task, Any, Position]:
@@ -137,6 +145,29 @@ class _Stage:
     name: sql.Identifier
     columns: sql.Composed
     facts: TableFacts
+
+
+class _Lookahead:
+    """An iterator of (task, result) one can peek into (None at the end)."""
+
+    def __init__(self, items: Iterator[tuple[Task, ChunkResult]]) -> None:
+        self._items = items
+        self._next: tuple[Task, ChunkResult] | None = None
+
+    def peek(self) -> tuple[Task, ChunkResult] | None:
+        if self._next is None:
+            self._next = next(self._items, None)
+        return self._next
+
+    def __iter__(self) -> _Lookahead:
+        return self
+
+    def __next__(self) -> tuple[Task, ChunkResult]:
+        item = self.peek()
+        if item is None:
+            raise StopIteration
+        self._next = None
+        return item
 
 
 class Loader:
@@ -169,6 +200,8 @@ class Loader:
         self.jobs = jobs
         self.progress = progress
         self._stages: dict[str, list[_Stage]] = {}
+        self._refusing: set[str] = set()  # collections with a refused batch: later ones are checked first
+        self._empty: dict[str, bool] = {}  # target tables empty when their collection began loading (see _direct)
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self, sources: Sequence[SourceFile]) -> ImportReport:
@@ -183,16 +216,22 @@ class Loader:
         report.unsourced = [name for name in self.mapping.order if name not in by_collection]
         window = -(-self.batch_size // self.chunk_size) + 2 * self.jobs  # a batch ahead: no stall while loading
         runner = ChunkRunner(self.mapping, self.facts, self.since, self.jobs, window)
+        if self.conn.info.encoding != "utf-8":  # the workers format COPY lines in UTF-8 (copyrows.py)
+            self.conn.execute("set client_encoding to 'UTF8'")
         previous = self.conn.execute("select pg_catalog.current_setting('campus.importing', true)").fetchone()
         self.conn.execute("select pg_catalog.set_config('campus.importing', 'on', false)")
         try:
+            plan = [(name, by_collection[name]) for name in self.mapping.order if name in by_collection]
+            # One stream of tasks over all collections: the workers parse the next collection while
+            # this process loads the end of the previous one (loading is in dependency order, parsing
+            # has no order to keep).
+            results = _Lookahead(runner.map(self._tasks(plan)))
             with self.conn.transaction(force_rollback=True) if self.dry_run else contextlib.nullcontext():
-                for name in self.mapping.order:
-                    if name in by_collection:
-                        report.collections.append(self._collection(self.mapping[name], by_collection[name], runner))
-                        if name in self.mapping.finish:
-                            with self.conn.transaction():
-                                self.conn.execute(self.mapping.finish[name])
+                for name, files in plan:
+                    report.collections.append(self._collection(self.mapping[name], files, results))
+                    if name in self.mapping.finish:
+                        with self.conn.transaction():
+                            self.conn.execute(self.mapping.finish[name])
             runner.close()
         finally:
             runner.terminate()
@@ -204,8 +243,17 @@ class Loader:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _tasks(self, plan: list[tuple[str, list[SourceFile]]]) -> Iterator[Task]:
+        """Every collection's chunks in load order, numbered per collection over all its files."""
+        for name, files in plan:
+            start = 0
+            for source in files:
+                for task in chunks(name, source.format, str(source.path), iter_raw(source), start, self.chunk_size):
+                    start = task.start + len(task.items)
+                    yield task
+
     def _collection(
-        self, collection: CollectionMapping, files: list[SourceFile], runner: ChunkRunner
+        self, collection: CollectionMapping, files: list[SourceFile], results: _Lookahead
     ) -> CollectionReport:
         stages = self._staging(collection)
         report = CollectionReport(collection.name, collection.main.qualified, [str(f.path) for f in files])
@@ -216,22 +264,17 @@ class Loader:
         bar = tqdm(
             total=total, desc=collection.name, unit="doc", unit_scale=True, file=sys.stderr, disable=not self.progress
         )
-        start = 0
-        batch = _Batch(rows=[[] for _ in stages])
+        batch = _Batch(rows=[Rows() for _ in stages])
         with bar:
-            for source in files:
-                tasks = chunks(
-                    collection.name, source.format, str(source.path), iter_raw(source), start, self.chunk_size
-                )
-                for task, result in runner.map(tasks):
-                    start = task.start + len(task.items)
-                    report.documents += result.count
-                    report.skipped += result.skipped
-                    self._take(collection, batch, task, result, report)
-                    bar.update(result.count)
-                    if len(batch.seqs) >= self.batch_size:
-                        self._flush(collection, stages, batch, report)
-                        batch = _Batch(rows=[[] for _ in stages])
+            while (peeked := results.peek()) is not None and peeked[0].collection == collection.name:
+                task, result = next(results)
+                report.documents += result.count
+                report.skipped += result.skipped
+                self._take(collection, batch, task, result, report)
+                bar.update(result.count)
+                if len(batch.seqs) >= self.batch_size:
+                    self._flush(collection, stages, batch, report)
+                    batch = _Batch(rows=[Rows() for _ in stages])
             self._flush(collection, stages, batch, report)
         return report
 
@@ -255,7 +298,14 @@ class Loader:
             else:
                 batch.seqs.append(seq)
         for rows, out in zip(result.rows, batch.rows, strict=True):
-            out.extend(rows if not duplicates else (row for row in rows if row[0] not in duplicates))
+            if not duplicates:
+                out.seqs.extend(rows.seqs)
+                out.lines.extend(rows.lines)
+                continue
+            for seq, line in zip(rows.seqs, rows.lines, strict=True):
+                if seq not in duplicates:
+                    out.seqs.append(seq)
+                    out.lines.append(line)
 
     def _reject(self, collection: str, kind: str, reason: str, fmt: Any, payload: Any, position: Position) -> None:
         try:
@@ -280,6 +330,11 @@ class Loader:
                 ).format(name, sql.Identifier(SEQ), columns, sql.Identifier(target.schema, target.table))
             )
             stages.append(_Stage(target, name, columns, self.facts[target.qualified]))
+            if target.qualified not in self._empty:
+                empty = self.conn.execute(
+                    sql.SQL("select not exists (select from {})").format(sql.Identifier(target.schema, target.table))
+                ).fetchone()
+                self._empty[target.qualified] = bool(empty and empty[0])
         self._stages[collection.name] = stages
         return stages
 
@@ -287,24 +342,33 @@ class Loader:
     def _flush(
         self, collection: CollectionMapping, stages: list[_Stage], batch: _Batch, report: CollectionReport
     ) -> None:
-        pending = [batch.seqs] if batch.seqs else []
+        # (documents, checked): a refused batch is tried again with the bulk checks of precheck.py,
+        # and only split in halves if the database still refuses it
+        pending = [(batch.seqs, collection.name in self._refusing)] if batch.seqs else []
         while pending:
-            seqs = pending.pop()
+            seqs, checked = pending.pop()
             rejects: list[tuple[int, str, str]] = []
+            direct = not checked and self._direct(collection, stages)
             try:
                 with self.conn.transaction():
-                    counts = self._attempt(collection, stages, batch, seqs, rejects)
+                    if direct:
+                        counts = self._copy_direct(stages, batch)
+                    else:
+                        counts = self._attempt(collection, stages, batch, seqs, rejects, checked)
             except psycopg.DatabaseError as error:
                 if not _per_document(error):
                     raise
-                if len(seqs) == 1:
+                if not checked:
+                    self._refusing.add(collection.name)  # the next batches are likely refused too: check first
+                    pending.append((seqs, True))
+                elif len(seqs) == 1:
                     kind, reason = _refusal(error)
                     _, payload, position = batch.payload(seqs[0])
                     self._reject(collection.name, kind, reason, batch.payload(seqs[0])[0].format, payload, position)
                     report.rejected += 1
                 else:
-                    middle = len(seqs) // 2
-                    pending.extend((seqs[middle:], seqs[:middle]))  # the first half first: earlier documents win
+                    middle = len(seqs) // 2  # the first half first: earlier documents win
+                    pending.extend(((seqs[middle:], True), (seqs[:middle], True)))
                 continue
             for seq, kind, reason in rejects:
                 task, payload, position = batch.payload(seq)
@@ -313,6 +377,30 @@ class Loader:
             for stage, count in zip(stages, counts, strict=True):
                 report.tables[stage.target.qualified].add(count)
 
+    def _direct(self, collection: CollectionMapping, stages: list[_Stage]) -> bool:
+        """Whether a batch may be copied straight into its tables: a first import (every target table
+        was empty when its collection began loading: no key of the source can be there),
+        insert-only, no reference the loader must check (`missing`). Any refusal rolls the batch back
+        and sends it (and the rest of the collection) through staging."""
+        if self.update or collection.name in self._refusing:
+            return False
+        if any(column.missing != "keep" for stage in stages for column in stage.target.columns):
+            return False
+        return all(self._empty.get(stage.target.qualified, False) for stage in stages)
+
+    def _copy_direct(self, stages: list[_Stage], batch: _Batch) -> list[TableCounts]:
+        counts = [TableCounts() for _ in stages]
+        with self.conn.cursor() as cursor:
+            for stage, rows, count in zip(stages, batch.rows, counts, strict=True):
+                target = stage.target
+                statement = sql.SQL("copy {} ({}) from stdin").format(
+                    sql.Identifier(target.schema, target.table), stage.columns
+                )
+                with cursor.copy(statement) as copy:  # the lines without their document number
+                    copy.write(b"".join(line[line.index(b"\t") + 1 :] for line in rows.lines))
+                count.staged = count.new = len(rows.lines)
+        return counts
+
     def _attempt(
         self,
         collection: CollectionMapping,
@@ -320,6 +408,7 @@ class Loader:
         batch: _Batch,
         seqs: list[int],
         rejects: list[tuple[int, str, str]],
+        checked: bool = False,
     ) -> list[TableCounts]:
         subset = None if len(seqs) == len(batch.seqs) else set(seqs)
         counts = [TableCounts() for _ in stages]
@@ -329,12 +418,20 @@ class Loader:
                 statement = sql.SQL("copy {} ({}, {}) from stdin").format(
                     stage.name, sql.Identifier(SEQ), stage.columns
                 )
+                if subset is None:
+                    data = b"".join(rows.lines)
+                    count.staged += len(rows.lines)
+                else:
+                    chosen = [line for seq, line in zip(rows.seqs, rows.lines, strict=True) if seq in subset]
+                    data = b"".join(chosen)
+                    count.staged += len(chosen)
                 with cursor.copy(statement) as copy:
-                    for row in rows:
-                        if subset is None or row[0] in subset:
-                            copy.write_row(row)
-                            count.staged += 1
+                    copy.write(data)
             self._dangling(cursor, collection, stages, counts, rejects)
+            if checked:
+                refused = precheck.refusals(cursor, stages, self.update)
+                self._drop(cursor, stages, counts, list(refused))
+                rejects.extend((seq, kind, reason) for seq, (kind, reason) in refused.items())
             for stage, count in zip(stages, counts, strict=True):
                 self._insert(cursor, stage, count)
             if self.update:
@@ -391,13 +488,16 @@ class Loader:
                 for seq, target in cursor.execute(query + condition):
                     refused.setdefault(seq, f"{label}: dangling reference into {column.collection} ({target})")
         if refused:
-            doomed = list(refused)
-            for stage, count in zip(stages, counts, strict=True):
-                cursor.execute(
-                    sql.SQL("delete from {} where {} = any(%s)").format(stage.name, sql.Identifier(SEQ)), [doomed]
-                )
-                count.staged -= cursor.rowcount
+            self._drop(cursor, stages, counts, list(refused))
             rejects.extend((seq, "dangling reference", reason) for seq, reason in refused.items())
+
+    def _drop(self, cursor: psycopg.Cursor, stages: list[_Stage], counts: list[TableCounts], seqs: list[int]) -> None:
+        """Take the rows of these documents out of every staging table."""
+        if not seqs:
+            return
+        for stage, count in zip(stages, counts, strict=True):
+            cursor.execute(sql.SQL("delete from {} where {} = any(%s)").format(stage.name, sql.Identifier(SEQ)), [seqs])
+            count.staged -= cursor.rowcount
 
     def _insert(self, cursor: psycopg.Cursor, stage: _Stage, count: TableCounts) -> None:
         target = stage.target
@@ -413,33 +513,35 @@ class Loader:
                 )
             )
 
-        insert = sql.SQL(
-            "insert into {table} as t ({columns}) select {columns} from {stage} on conflict ({key}) "
-        ).format(table=table, columns=stage.columns, stage=stage.name, key=key)
+        join = sql.SQL(" and ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(n)) for n in target.key)
         if self.update and others:
-            assignments = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in others)
+            # Rows already there are updated by a plain UPDATE, not ON CONFLICT DO UPDATE: BEFORE INSERT
+            # triggers fire for every row proposed to an INSERT, even one that then conflicts (a seat
+            # would be taken twice), so the INSERT below only ever sees new keys.
+            assignments = sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in others)
             statement = sql.SQL(
-                "with w as ({insert} do update set {assignments} where {old} is distinct from {new} "
-                "returning (xmax = 0) as inserted) "
-                "select count(*) filter (where inserted), count(*) filter (where not inserted) from w"
-            ).format(insert=insert, assignments=assignments, old=compared("t"), new=compared("excluded"))
-            new, updated = cursor.execute(statement).fetchone() or (0, 0)
-            count.new, count.updated = new, updated
-        else:
-            statement = sql.SQL("with w as ({insert} do nothing returning 1) select count(*) from w").format(
-                insert=insert
+                "with w as (update {table} as t set {assignments} from {stage} s where {join} "
+                "and {old} is distinct from {new} returning 1) select count(*) from w"
+            ).format(
+                table=table, assignments=assignments, stage=stage.name, join=join, old=compared("t"), new=compared("s")
             )
             row = cursor.execute(statement).fetchone()
-            count.new = row[0] if row else 0
-            if others and count.new < count.staged:  # some rows were there already: do they differ?
-                join = sql.SQL(" and ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(n)) for n in target.key)
-                differs = sql.SQL(
-                    "select count(*) from {stage} s join {table} t on {join} where {old} is distinct from {new}"
-                )
-                row = cursor.execute(
-                    differs.format(stage=stage.name, table=table, join=join, old=compared("t"), new=compared("s"))
-                ).fetchone()
-                count.differs = row[0] if row else 0
+            count.updated = row[0] if row else 0
+        statement = sql.SQL(
+            "with w as (insert into {table} as t ({columns}) select {columns} from {stage} s "
+            "where not exists (select from {table} t where {join}) on conflict ({key}) do nothing returning 1) "
+            "select count(*) from w"
+        ).format(table=table, columns=stage.columns, stage=stage.name, join=join, key=key)
+        row = cursor.execute(statement).fetchone()
+        count.new = row[0] if row else 0
+        if not self.update and others and count.new < count.staged:  # some were there already: do they differ?
+            differs = sql.SQL(
+                "select count(*) from {stage} s join {table} t on {join} where {old} is distinct from {new}"
+            )
+            row = cursor.execute(
+                differs.format(stage=stage.name, table=table, join=join, old=compared("t"), new=compared("s"))
+            ).fetchone()
+            count.differs = row[0] if row else 0
         count.unchanged = count.staged - count.new - count.updated - count.differs
 
     def _delete_stale(self, cursor: psycopg.Cursor, main: _Stage, child: _Stage) -> int:

@@ -1,8 +1,10 @@
 """Decode and transform documents in chunks, in this process or on N worker processes, in source order.
 
 The main process only reads raw items (cheap) and ships them in chunks; workers decode, check and
-convert, and send back rows ready for COPY plus ready-made quarantine lines. A bounded number of
-chunks is in flight (about one batch's worth), so memory stays bounded however large the source is.
+convert, and send back rows already in COPY's text format plus ready-made quarantine lines: one bytes
+object per row pickles in a fraction of the time of a tuple of Decimals and datetimes, and the main
+process — which also drives the database — only joins and sends them. A bounded number of chunks is
+in flight (about one batch's worth), so memory stays bounded however large the source is.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from bson.errors import BSONError
 
 from api.importer.catalog import TableFacts
+from api.importer.copyrows import copy_line
 from api.importer.mapping import Mapping
 from api.importer.quarantine import record
 from api.importer.sources import Format, Position, RawItem, decode
@@ -36,12 +39,21 @@ class Task:
 
 
 @dataclass
+class Rows:
+    """One target's rows: `lines[i]` is a COPY text line (with its document's number in front) of
+    document `seqs[i]`."""
+
+    seqs: list[int] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
+
+
+@dataclass
 class ChunkResult:
     start: int
     count: int
     accepted: list[int] = field(default_factory=list)  # sequence numbers of documents that gave rows
     keys: list[Any] = field(default_factory=list)  # each accepted document's main-table key (for duplicates)
-    rows: list[list[tuple[Any, ...]]] = field(default_factory=list)  # per target: (seq, *values)
+    rows: list[Rows] = field(default_factory=list)  # per target: the rows as COPY lines, with their documents
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, kind, quarantine line)
     skipped: int = 0  # unchanged since --since
 
@@ -66,7 +78,7 @@ class Worker:
     def __call__(self, task: Task) -> ChunkResult:
         transformer, key_at = self._transformer(task.collection)
         key_path = transformer.collection.key_path
-        result = ChunkResult(task.start, len(task.items), rows=[[] for _ in transformer.targets])
+        result = ChunkResult(task.start, len(task.items), rows=[Rows() for _ in transformer.targets])
         since = self.since
         for offset, (index, position_offset, payload) in enumerate(task.items):
             seq = task.start + offset
@@ -94,7 +106,9 @@ class Worker:
             main_row = per_target[0][0]
             result.keys.append(main_row[key_at[0]] if len(key_at) == 1 else tuple(main_row[i] for i in key_at))
             for rows, out in zip(per_target, result.rows, strict=True):
-                out.extend((seq, *row) for row in rows)
+                for row in rows:
+                    out.seqs.append(seq)
+                    out.lines.append(copy_line(seq, row))
         return result
 
 

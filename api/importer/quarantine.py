@@ -6,6 +6,9 @@
 The document is relaxed Extended JSON (ObjectIds, dates, Decimal128 and binaries survive and can be
 read back with bson.json_util.loads); an undecodable item is kept as `raw` text (base64 for bytes).
 `kind` is the reason without array indexes, the key the counts are kept by.
+
+A run starts a new file, so it lists what the last run refused (a clean re-run leaves it empty); a
+delta run (--since) appends instead: the documents it skips were judged by the runs before it.
 """
 
 from __future__ import annotations
@@ -71,25 +74,33 @@ def _get(document: Any, path: str) -> Any:
 
 
 class Quarantine:
-    """Appends quarantine lines to a file (None: count only) and counts them per collection and kind."""
+    """Writes quarantine lines to a file (None: count only) and counts them per collection and kind.
+    The file is emptied when the quarantine is entered, unless `append`."""
 
-    def __init__(self, path: Path | str | None) -> None:
+    def __init__(self, path: Path | str | None, append: bool = False) -> None:
         self.path = Path(path) if path else None
+        self.append = append
         self._handle: IO[str] | None = None
         self.counts: Counter[tuple[str, str]] = Counter()
 
     def __enter__(self) -> Quarantine:
+        if self.path is not None and not self.append:
+            self._open()
         return self
+
+    def _open(self) -> IO[str]:
+        if self._handle is None:
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "a" if self.append else "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        return self._handle
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def add(self, collection: str, kind: str, line: str) -> None:
         if self.path is not None:
-            if self._handle is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
-            self._handle.write(line + "\n")
+            self._open().write(line + "\n")
         self.counts[collection, kind] += 1
 
     def total(self, collection: str | None = None) -> int:

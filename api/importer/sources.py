@@ -20,6 +20,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -251,8 +252,15 @@ def _container(path: Path) -> Literal["array", "lines", "object"]:
 
 
 def iter_raw(source: SourceFile) -> Iterator[RawItem]:
-    """The raw items of one source file, lazily and in order."""
-    name = str(source.path)
+    """The raw items of one source file, lazily and in order; SourceError naming the file when it
+    cannot be read on (a bad gzip stream, a truncated file, an I/O error)."""
+    try:
+        yield from _raw(source, str(source.path))
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as error:
+        raise SourceError(f"{source.path}: cannot be read: {error}") from None
+
+
+def _raw(source: SourceFile, name: str) -> Iterator[RawItem]:
     if source.format == "bson":
         with _open(source.path) as handle:
             yield from _bson_items(handle, name)
@@ -333,24 +341,35 @@ def discover(
         if not root.exists():
             raise SourceError(f"{root}: no such file or directory")
         for path in _files(root):
-            if ".bson" in path.name:
-                metadata = _metadata(path)
-                source_name = str(metadata.get("collectionName") or _stem(path))
-                sources.append(
-                    SourceFile(names.get(source_name, source_name), path, "bson", source_name, None, metadata)
-                )
-                continue
-            file_format: Format = _sniff_format(path) if fmt == "auto" else ("json" if fmt == "bson" else fmt)
-            if _container(path) == "object":
-                with _open(path) as handle:
-                    whole = json.load(handle)
-                if isinstance(whole, dict) and whole and all(isinstance(v, list) for v in whole.values()):
-                    for member in whole:
-                        sources.append(SourceFile(names.get(member, member), path, file_format, member, member))
-                    continue
-            source_name = _stem(path)
-            sources.append(SourceFile(names.get(source_name, source_name), path, file_format, source_name))
+            try:
+                sources.extend(_sources(path, fmt, names))
+            except (OSError, EOFError, zlib.error) as error:
+                raise SourceError(f"{path}: cannot be read: {error}") from None
     return sources
+
+
+def _sources(path: Path, fmt: Format | Literal["auto"], names: Mapping[str, str]) -> list[SourceFile]:
+    """The collections one file holds (several for a json-server object)."""
+    found: list[SourceFile] = []
+    if ".bson" in path.name:
+        metadata = _metadata(path)
+        source_name = str(metadata.get("collectionName") or _stem(path))
+        found.append(SourceFile(names.get(source_name, source_name), path, "bson", source_name, None, metadata))
+        return found
+    file_format: Format = _sniff_format(path) if fmt == "auto" else ("json" if fmt == "bson" else fmt)
+    if _container(path) == "object":
+        with _open(path) as handle:
+            try:
+                whole = json.load(handle)
+            except ValueError as error:  # UnicodeDecodeError included
+                raise SourceError(f"{path}: not JSON: {error}") from None
+        if isinstance(whole, dict) and whole and all(isinstance(v, list) for v in whole.values()):
+            for member in whole:
+                found.append(SourceFile(names.get(member, member), path, file_format, member, member))
+            return found
+    source_name = _stem(path)
+    found.append(SourceFile(names.get(source_name, source_name), path, file_format, source_name))
+    return found
 
 
 def count_hint(source: SourceFile) -> int | None:

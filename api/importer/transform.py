@@ -226,6 +226,17 @@ class Transformer:
                 raise RejectReason("missing required field", label)
             return None
 
+        if len(getters) == 1 and not child and column.paths[0].isidentifier():
+            name = column.paths[0]  # the common case, a top-level field: no getter call
+
+            def field(doc: Any, parent: Any, item: Any, index: int) -> Any:
+                value = doc.get(name)
+                if value is None:
+                    return absent(doc, parent)
+                return convert(value, label)
+
+            return field
+
         if len(getters) == 1:
             (get,) = getters
 

@@ -35,7 +35,7 @@ from bson.datetime_ms import DatetimeMS
 from bson.json_util import RELAXED_JSON_OPTIONS
 from bson.json_util import default as ejson_default
 
-from api.importer.ids import BadKey, legacy_uuid, reference
+from api.importer.ids import BadKey, legacy_uuid, reference, uuid_for
 
 Converter = Callable[[Any, str], Any]
 EPOCH_MS_THRESHOLD = 1e11
@@ -281,6 +281,8 @@ def ref_to(collection: str, accept: Sequence[str] = ()) -> Converter:
     allowed = {collection, *accept}
 
     def convert(value: Any, path: str) -> str | None:
+        if type(value) is ObjectId:
+            return uuid_for(collection, str(value))
         if value is None:
             return None
         try:
@@ -296,6 +298,8 @@ def ref_to(collection: str, accept: Sequence[str] = ()) -> Converter:
 
 def id_of(collection: str) -> Converter:
     def convert(value: Any, path: str) -> str | None:
+        if type(value) is ObjectId:
+            return uuid_for(collection, str(value))
         if value is None:
             return None
         try:

@@ -1,7 +1,8 @@
 """`campus import verify`: does the database hold what the source says it should?
 
 Per collection and table:
-- source documents, rejected ones (refused by the mapping now, or listed in the quarantine file),
+- source documents, rejected ones (refused by the mapping now, or listed in the quarantine file and
+  absent from the table),
   expected = source - rejected, rows in the table, expected ids missing from it, rows beyond them;
 - a checksum over ids on both sides — md5 of the sorted uuids joined by "," — computed from the
   source in Python and with md5(string_agg(id::text, ',' order by …)) in SQL, so equal means the
@@ -28,7 +29,7 @@ import psycopg
 from psycopg import sql
 
 from api.importer.catalog import TableFacts
-from api.importer.ids import BadKey, legacy_key
+from api.importer.ids import BadKey, legacy_key, uuid_for
 from api.importer.mapping import CollectionMapping, Mapping, Target
 from api.importer.parallel import DECODE_ERRORS
 from api.importer.quarantine import quarantined_keys
@@ -131,7 +132,7 @@ class Verifier:
             for target in collection.targets
         ]
         references: list[dict[str, dict[str, list[str]]]] = [{} for _ in collection.targets]
-        quarantined = self.quarantined.get(collection.name, set())
+        quarantined = self._still_quarantined(collection)
         samples: list[tuple[Any, list[list[tuple[Any, ...]]]]] = []
         seen = 0
         for source in files:
@@ -192,6 +193,21 @@ class Verifier:
                 )
 
         return checks, compare
+
+    def _still_quarantined(self, collection: CollectionMapping) -> set[str]:
+        """The collection's quarantined keys whose row is not in the table: a quarantine file older than
+        the last run (a delta run appends to it) must not hide a document imported since."""
+        keys = self.quarantined.get(collection.name, set())
+        main = collection.main
+        id_column = next((column for column in main.columns if column.type == "id"), None)
+        if not keys or id_column is None:
+            return keys
+        by_id = {uuid_for(id_column.collection or collection.name, key): key for key in keys}
+        statement = sql.SQL("select {id}::text from {table} where {id} = any(%s::uuid[])").format(
+            id=sql.Identifier(id_column.name), table=sql.Identifier(main.schema, main.table)
+        )
+        present = {row[0] for row in self.conn.execute(statement, [list(by_id)])}
+        return {key for identifier, key in by_id.items() if identifier not in present}
 
     # -- ids -------------------------------------------------------------------------------------
     def _key_sql(self, target: Target) -> sql.Composable:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import re
 from pathlib import Path
 
+import bson
 import psycopg
 import pytest
-from desk_data import oid, write_dump
+from desk_data import COLLECTIONS, EXPECTED_IMPORTED, oid, write_dump, write_export
 
+from api.cli import main as cli_main
 from api.config import Settings
 from api.importer.commands import add_import_parser
 
@@ -150,3 +154,116 @@ def test_json_mock_data(desk_url: str, tmp_path: Path, capsys, layout: str) -> N
     assert campus_import(desk_url, "json", *args) == 0
     assert " 0 " in capsys.readouterr().out
     assert campus_import(desk_url, "verify", str(root), "--mapping", str(mapping), "--quarantine", quarantine) == 0
+
+
+def test_progress_bar_shows_rate_and_eta(desk_url: str, mapping_file: Path, tmp_path: Path, capsys) -> None:
+    dump = str(write_dump(tmp_path / "dump", gzip_tickets=False))
+    args = ["--mapping", str(mapping_file), "--quarantine", str(tmp_path / "q.jsonl"), "--allow-rejects"]
+    assert campus_import(desk_url, "mongo", dump, *args) == 0
+    err = capsys.readouterr().err
+    for collection, build in COLLECTIONS.items():
+        # tqdm: "companies: 100%|██████████| 6.00/6.00 [00:00<00:00, 1.23kdoc/s]" — elapsed<ETA, rate
+        total = rf"{len(build())}\.00"
+        bar = rf"{collection}: 100%\|[^|]*\| {total}/{total} \[\d\d:\d\d<\d\d:\d\d, [\d.]+k?doc/s\]"
+        assert re.search(bar, err), (collection, err)
+    assert campus_import(desk_url, "mongo", dump, *args, "--no-progress") == 0
+    assert "doc/s" not in capsys.readouterr().err
+
+
+def _cli(url: str, monkeypatch, capsys, *argv: str) -> tuple[int, str]:
+    """`campus ARGV` as the command line runs it; (exit status, standard error)."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    code = cli_main(list(argv))
+    return code, capsys.readouterr().err
+
+
+def test_bad_input_is_one_line_and_exit_1(desk_url: str, mapping_file: Path, tmp_path: Path, monkeypatch, capsys):
+    dump = write_dump(tmp_path / "dump")
+    common = ["--mapping", str(mapping_file), "--quarantine", str(tmp_path / "q.jsonl"), "--no-progress"]
+    broken_toml = tmp_path / "broken.toml"
+    broken_toml.write_text('[collections.companies]\ntable = "companies\n')
+    corrupt = tmp_path / "corrupt" / "desk"
+    corrupt.mkdir(parents=True)
+    (corrupt / "companies.bson").write_bytes(b"\xff\xff\xff\x7f" + b"\x00" * 16)
+    bad_gzip = tmp_path / "badgzip" / "desk"
+    bad_gzip.mkdir(parents=True)
+    (bad_gzip / "companies.bson.gz").write_bytes(gzip.compress(bson.encode({"_id": oid(1)}))[:-8])
+    bad_json = tmp_path / "seed"
+    bad_json.mkdir()
+    (bad_json / "db.json").write_text('{\n  "companies": [\n')
+    cases = {
+        "a missing path": (["import", "mongo", str(tmp_path / "nowhere"), *common], "nowhere: no such file"),
+        "a malformed mapping": (
+            ["import", "mongo", str(dump), *common[2:], "--mapping", str(broken_toml)],
+            "broken.toml: ",
+        ),
+        "a missing mapping": (
+            ["import", "mongo", str(dump), *common[2:], "--mapping", str(tmp_path / "none.toml")],
+            "none.toml: ",
+        ),
+        "a corrupt BSON file": (["import", "mongo", str(tmp_path / "corrupt"), *common], "corrupt BSON at byte 0"),
+        "a truncated gzip": (
+            ["import", "mongo", str(tmp_path / "badgzip"), *common],
+            "companies.bson.gz: cannot be read",
+        ),
+        "malformed JSON": (["import", "json", str(bad_json), *common], "db.json: not JSON"),
+        "a bad --since": (["import", "mongo", str(dump), *common, "--since", "soon"], "--since 'soon'"),
+        "verify of a missing path": (["import", "verify", str(tmp_path / "nowhere"), *common[:4]], "no such file"),
+    }
+    for case, (argv, expected) in cases.items():
+        code, err = _cli(desk_url, monkeypatch, capsys, *argv)
+        lines = err.strip().splitlines()
+        assert code == 1 and len(lines) == 1 and lines[0].startswith("campus: "), (case, err)
+        assert expected in lines[0] and "Traceback" not in err, (case, err)
+    with psycopg.connect(desk_url) as conn:  # nothing was written by any of them
+        assert conn.execute("select count(*) from desk.companies").fetchone() == (0,)
+
+
+def test_undecodable_documents_are_quarantined(desk_url: str, mapping_file: Path, tmp_path: Path, capsys) -> None:
+    """A document whose bytes are not BSON (or a line that is not JSON) is quarantined with its raw
+    text; the documents around it are imported."""
+    dump = write_dump(tmp_path / "dump", gzip_tickets=False)
+    path = dump / "desk" / "companies.bson"
+    good = bson.encode({"_id": oid(50), "name": "After the bad one"})
+    bad = b"\x10\x00\x00\x00\x99bad\x00\x01\x02\x03\x04\x05\x06\x00"  # a valid size, an unknown element type
+    path.write_bytes(path.read_bytes() + bad + good)
+    export = write_export(tmp_path / "export")
+    with open(export / "contacts.json", "a", encoding="utf-8") as handle:
+        handle.write('{"_id": {"$oid": "not json\n')
+    for source, collection, imported in ((dump, "companies", 4), (export, "contacts", 4)):
+        quarantine = tmp_path / f"{source.name}.jsonl"
+        args = ["--mapping", str(mapping_file), "--quarantine", str(quarantine), "--no-progress", "--json"]
+        assert campus_import(desk_url, "mongo", str(source), *args) == 1  # rejected, no --allow-rejects
+        report = {c["collection"]: c for c in json.loads(capsys.readouterr().out)["collections"]}
+        assert report[collection]["imported"] == imported and report[collection]["balanced"], report[collection]
+        (entry,) = [json.loads(line) for line in quarantine.read_text().splitlines() if '"undecodable"' in line]
+        assert entry["collection"] == collection and entry["reason"].startswith("undecodable: ")
+        assert entry["document"] is None and entry["raw"] and entry["source"]["index"] >= 0
+
+
+def test_quarantine_is_the_last_runs(desk_url: str, mapping_file: Path, tmp_path: Path, capsys) -> None:
+    """A run starts a new quarantine file; verify does not count a quarantined document that has since
+    been imported as rejected (the file may be older than the table)."""
+    dump = write_dump(tmp_path / "dump", gzip_tickets=False)
+    quarantine = tmp_path / "q.jsonl"
+    args = ["--mapping", str(mapping_file), "--quarantine", str(quarantine), "--no-progress", "--allow-rejects"]
+    assert campus_import(desk_url, "mongo", str(dump), *args) == 0
+    stale = quarantine.read_text()
+    assert stale.count("\n") == sum(len(build()) - EXPECTED_IMPORTED[name] for name, build in COLLECTIONS.items())
+    # the source cleaned up: only the documents that were imported
+    for name in COLLECTIONS:
+        imported = {
+            json.loads(line)["_id"]["$oid"] for line in stale.splitlines() if json.loads(line)["collection"] == name
+        }
+        path = dump / "desk" / f"{name}.bson"
+        kept = [d for d in bson.decode_all(path.read_bytes()) if str(d["_id"]) not in imported]
+        path.write_bytes(b"".join(bson.encode(d) for d in kept))
+    assert campus_import(desk_url, "mongo", str(dump), *args) == 0
+    assert quarantine.read_text() == ""  # nothing refused this time
+    capsys.readouterr()
+    # verify with the stale file of the first run: the counts still add up
+    quarantine.write_text(stale)
+    campus_import(desk_url, "verify", str(dump), *args[:4], "--json")
+    checks = json.loads(capsys.readouterr().out)["tables"]
+    for check in checks:
+        assert check["checksum_source"] == check["checksum_target"] and check["missing"] == 0, check

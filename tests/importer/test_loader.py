@@ -176,3 +176,87 @@ def test_update_mode_reports_changed_rows(conn, mapping, facts, tmp_path: Path) 
     counts = updated.tables["desk.companies"]
     assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 2) and updated.balanced
     assert conn.execute("select count(*) from desk.companies where name = 'Acme'").fetchone() == (1,)
+
+
+PRECHECK_SCHEMA = """
+create schema pre;
+create table pre.teams (id uuid primary key, name text not null);
+create table pre.people (id uuid primary key, legacy_id text unique, email text not null unique,
+                         team_id uuid references pre.teams, age integer check (age >= 0));
+"""
+PRECHECK_MAPPING = {
+    "schema": "pre",
+    "collections": {
+        "teams": {"table": "teams", "columns": {"id": {"type": "id", "path": "id"}, "name": "text"}},
+        "people": {
+            "table": "people",
+            "columns": {
+                "id": {"type": "id", "path": "id"},
+                "legacy_id": {"type": "key", "path": "id"},
+                "email": "text",
+                "team_id": {"path": "team", "type": "ref", "collection": "teams"},
+                "age": "int",
+            },
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("bulk_checks", [True, False])
+def test_refused_documents_are_found_in_bulk_or_by_splitting(
+    database_url: str, tmp_path: Path, monkeypatch, bulk_checks: bool
+) -> None:
+    """Duplicate e-mails and dangling foreign keys are found by one set of bulk checks (after the
+    first, direct attempt); without them, by splitting the batch. Both give the same rows and reasons; a CHECK
+    the bulk checks do not know is still found by splitting."""
+    from api.importer import loader as loader_module
+    from api.importer.catalog import check_mapping
+    from api.importer.mapping import parse_mapping
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(PRECHECK_SCHEMA.encode())
+        mapping = parse_mapping(PRECHECK_MAPPING)
+        facts = check_mapping(conn, mapping)
+        source = tmp_path / "seed"
+        source.mkdir()
+        (source / "teams.json").write_text(json.dumps([{"id": 1, "name": "Red"}, {"id": 2, "name": "Blue"}]))
+        people = [{"id": 100 + n, "email": f"p{n}@x.test", "team": 1 + n % 2, "age": 20} for n in range(40)]
+        people[7]["email"] = people[3]["email"]  # a duplicate in the batch: the first one keeps it
+        people[9]["team"] = people[12]["team"] = 99  # no such team
+        people[30]["age"] = -1  # a CHECK: only splitting finds it
+        (source / "people.json").write_text(json.dumps(people))
+        attempts: list[tuple[str, str]] = []
+        attempt, copy_direct = loader_module.Loader._attempt, loader_module.Loader._copy_direct
+
+        def counting(self, collection, stages, batch, seqs, rejects, checked=False):
+            attempts.append((collection.name, "checked" if checked else "staged"))
+            return attempt(self, collection, stages, batch, seqs, rejects, checked)
+
+        def counting_direct(self, stages, batch):
+            attempts.append((stages[0].target.table, "direct"))
+            return copy_direct(self, stages, batch)
+
+        monkeypatch.setattr(loader_module.Loader, "_attempt", counting)
+        monkeypatch.setattr(loader_module.Loader, "_copy_direct", counting_direct)
+        if not bulk_checks:
+            monkeypatch.setattr(loader_module.precheck, "refusals", lambda cursor, stages, update: {})
+        quarantine = tmp_path / "q.jsonl"
+        report = run(conn, mapping, facts, source, quarantine)
+        people_report = by_name(report)["people"]
+        assert people_report.imported == 36 and people_report.rejected == 4 and people_report.balanced
+        entries = {entry["_id"]: entry for entry in read_quarantine(quarantine)}
+        assert entries[107]["kind"] == "database: UniqueViolation (people_email_key)"
+        assert "Key (email)=(p3@x.test) already exists" in entries[107]["reason"]
+        assert entries[109]["kind"] == entries[112]["kind"] == "database: ForeignKeyViolation (people_team_id_fkey)"
+        assert 'is not present in table "teams"' in entries[109]["reason"]
+        assert entries[130]["kind"] == "database: CheckViolation (people_age_check)"
+        emails = conn.execute("select email from pre.people where legacy_id in ('103', '107')").fetchall()
+        assert emails == [("p3@x.test",)]
+        tries = sum(1 for name, _ in attempts if name == "people")
+        # a first import: straight into the tables; refused, then checked (the CHECK refuses it again),
+        # then split down to document 130
+        assert attempts[:3] == [("teams", "direct"), ("people", "direct"), ("people", "checked")], attempts
+        if bulk_checks:
+            assert tries < 20, attempts
+        else:
+            assert tries > 20, attempts

@@ -199,3 +199,34 @@ def test_rewrites_conditions_companions_and_variables() -> None:
         "type": "ref", "collection": "c", "missing": "skip"}}}}}  # fmt: skip
     with pytest.raises(MappingError, match="drops a child row"):
         parse_mapping(bad)
+
+
+def test_uuids_and_copy_lines_match_the_reference_implementations(monkeypatch) -> None:
+    import random
+
+    from api.importer import copyrows
+
+    rng = random.Random(5)
+    for _ in range(500):  # every value of the variant digit, ObjectIds and other keys
+        key = f"{rng.getrandbits(96):024x}" if rng.random() < 0.8 else str(rng.getrandbits(20))
+        assert uuid_for("users", key) == str(uuid.uuid5(CAMPUS_NAMESPACE, f"users:{key}"))
+    row = (
+        legacy_uuid("users", OID),
+        "tab\there, a backslash \\ and\nlines\r",
+        None,
+        True,
+        Decimal("87.50"),
+        dt.datetime(2024, 1, 2, 3, 4, 5, 600000, tzinfo=dt.UTC),
+        dt.date(2024, 1, 2),
+        ["a", "b,c", 'q"', "ü"],
+        '{"a": [1, "✓"]}',
+        2**40,
+    )
+    expected = (
+        b"7\t" + legacy_uuid("users", OID).encode() + b"\ttab\\there, a backslash \\\\ and\\nlines\\r\t\\N\tt\t87.50\t"
+        b'2024-01-02 03:04:05.600000+00:00\t2024-01-02\t{a,"b,c","q\\\\"",\xc3\xbc}\t'
+        b'{"a": [1, "\xe2\x9c\x93"]}\t1099511627776\n'
+    )
+    assert copyrows.copy_line(7, row) == expected  # psycopg's formatter
+    monkeypatch.setattr(copyrows, "_format_row_text", None)
+    assert copyrows.copy_line(7, row) == expected  # the fallback without it

@@ -4,9 +4,11 @@ re-runs idempotent, --dry-run and --since, and `campus import verify`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import bson
 import psycopg
 import pytest
 from test_commands import campus_import
@@ -15,8 +17,10 @@ from writing_data import (
     COLLECTIONS,
     EXPECTED_IMPORTED,
     EXPECTED_REJECTED,
+    LATER,
     oid,
     u,
+    users,
     write_dump,
     write_export,
 )
@@ -43,11 +47,44 @@ def _new_rows(report: dict) -> int:
     return sum(t["new"] for c in report["collections"] for t in c["tables"].values())
 
 
-@pytest.mark.parametrize("layout", ["mongodump", "mongoexport"])
+TABLES = (
+    "auth.users",
+    "app.profiles",
+    "app.courses",
+    "app.course_enrollments",
+    "app.assignment_templates",
+    "app.assignments",
+    "app.assignment_submissions",
+    "app.submission_collaborators",
+    "app.documents",
+    "app.document_collaborators",
+    "app.document_versions",
+    "app.writing_sessions",
+    "app.notifications",
+    "audit.changes",
+)
+
+
+def snapshot(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table the import writes (and the audit log), ordered: equal means unchanged."""
+    with psycopg.connect(url) as conn:
+        return {table: conn.execute(f"select t::text from {table} t order by 1").fetchall() for table in TABLES}
+
+
+SOURCES = {  # layout → (writer, extra arguments)
+    "mongodump": (write_dump, ()),
+    "mongoexport-relaxed": (write_export, ()),
+    "mongoexport-canonical": (lambda root: write_export(root, "canonical"), ("--jobs", "2")),
+    "mongoexport-jsonarray": (lambda root: write_export(root, "relaxed", array=True), ("--jobs", "2")),
+}
+
+
+@pytest.mark.parametrize("layout", list(SOURCES))
 def test_import_the_writing_platform(writing_url: str, tmp_path: Path, layout: str, capsys) -> None:
-    source = write_dump(tmp_path / "dump") if layout == "mongodump" else write_export(tmp_path / "export")
+    writer, extra = SOURCES[layout]
+    source = writer(tmp_path / "source")
     quarantine = tmp_path / "q.jsonl"
-    code, report = _run(writing_url, source, quarantine, capsys)
+    code, report = _run(writing_url, source, quarantine, capsys, *extra)
     assert code == 0, report
     collections = {c["collection"]: c for c in report["collections"]}
     assert set(collections) == set(COLLECTIONS) and not report["unmapped"]
@@ -198,35 +235,64 @@ def test_import_the_writing_platform(writing_url: str, tmp_path: Path, layout: s
         ]
         assert one("select count(*) from app.profiles where institution_id <> %s", institution) == (0,)
 
-    # a second run adds nothing
-    code, again = _run(writing_url, source, quarantine, capsys)
+    # a second run adds nothing and changes nothing, and quarantines the same documents again
+    before, first_quarantine = snapshot(writing_url), quarantine.read_text()
+    code, again = _run(writing_url, source, quarantine, capsys, *extra)
     assert code == 0 and _new_rows(again) == 0, again
     assert all(c["balanced"] for c in again["collections"])
+    changed = {
+        table: (counts["updated"], counts["differs"], counts["deleted"])
+        for collection in again["collections"]
+        for table, counts in collection["tables"].items()
+        if counts["updated"] or counts["differs"] or counts["deleted"]
+    }
+    assert changed == {"auth.users": (0, 1, 0)}  # Ben signed in since (last_sign_in_at): reported, kept
+    assert snapshot(writing_url) == before
+    assert sorted(quarantine.read_text().splitlines()) == sorted(first_quarantine.splitlines())
 
 
 def test_dry_run_since_and_verify(writing_url: str, tmp_path: Path, capsys) -> None:
     dump = write_dump(tmp_path / "dump")
     quarantine = tmp_path / "q.jsonl"
 
+    empty = snapshot(writing_url)
     code, dry = _run(writing_url, dump, quarantine, capsys, "--dry-run")
     assert code == 0 and dry["dry_run"] and _new_rows(dry) > 0
-    with psycopg.connect(writing_url) as conn:
-        counts = conn.execute(
-            "select (select count(*) from auth.users), (select count(*) from app.courses), "
-            "(select count(*) from app.document_versions), (select count(*) from audit.changes)"
-        ).fetchone()
-        assert counts == (0, 0, 0, 0)
+    assert sum(c["rejected"] for c in dry["collections"]) == sum(len(v) for v in EXPECTED_REJECTED.values())
+    assert snapshot(writing_url) == empty and not any(empty.values())  # validated through the database, rolled back
 
     code, _ = _run(writing_url, dump, quarantine, capsys)
     assert code == 0
+    full_quarantine = quarantine.read_text()
 
-    # --since: only what changed since then is read again (Eve's updatedAt; ObjectId times otherwise)
+    # --since: only what changed since then is read again (an `updatedAt`, else the ObjectId's time):
+    # Eve changed her e-mail and name, and a new user signed up; the rest is skipped and kept as it is
+    before = snapshot(writing_url)
+    people = users()
+    eve = next(document for document in people if document["email"] == "eve@riverside.edu")
+    eve.update(email="eve.new@riverside.edu", firstName="Eva", updatedAt=LATER + dt.timedelta(days=1))
+    newcomer = oid("users", 8, seconds=1_720_000_000)  # created 2024-07-03
+    people.append({"_id": newcomer, "email": "fay@riverside.edu", "role": "student", "firstName": "Fay"})
+    (dump / "writing" / "users.bson").write_bytes(b"".join(bson.encode(document) for document in people))
     code, delta = _run(writing_url, dump, quarantine, capsys, "--since", "2024-03-01T00:00:00Z")
     assert code == 0, delta
-    users = next(c for c in delta["collections"] if c["collection"] == "users")
-    assert users["documents"] == 7 and users["skipped"] == 6 and users["imported"] == 1
-    assert all(c["skipped"] == c["documents"] for c in delta["collections"] if c["collection"] != "users")
-    assert _new_rows(delta) == 0
+    collections = {c["collection"]: c for c in delta["collections"]}
+    assert (collections["users"]["documents"], collections["users"]["skipped"]) == (8, 6)
+    assert collections["users"]["imported"] == 2 and collections["users"]["rejected"] == 0
+    for table in ("auth.users", "app.profiles"):
+        counts = collections["users"]["tables"][table]
+        assert (counts["new"], counts["updated"]) == (1, 1), (table, counts)
+    assert all(c["skipped"] == c["documents"] for name, c in collections.items() if name != "users")
+    after = snapshot(writing_url)
+    assert {table for table in TABLES if after[table] != before[table]} == {"auth.users", "app.profiles"}
+    with psycopg.connect(writing_url) as conn:
+        assert conn.execute(
+            "select u.email, p.first_name from auth.users u join app.profiles p on p.user_id = u.id "
+            "where u.legacy_id in (%s, %s) order by u.email",
+            [str(u(7)), str(newcomer)],
+        ).fetchall() == [("eve.new@riverside.edu", "Eva"), ("fay@riverside.edu", "Fay")]
+    # a delta run adds to the quarantine: the documents it skipped were judged by the full run
+    assert quarantine.read_text() == full_quarantine
 
     # verify: checksums match everywhere; the planted dangling references are reported
     quarantine_args = ["--quarantine", str(quarantine), "--institution", "riverside"]
@@ -242,7 +308,7 @@ def test_dry_run_since_and_verify(writing_url: str, tmp_path: Path, capsys) -> N
     assert checks["documents", "app.documents"]["dangling"] == {"course_id": 1}
     assert checks["documentversions", "app.document_versions"]["dangling"] == {"author_id": 1}
     assert checks["notifications", "app.notifications"]["dangling"] == {"sender_id": 1}
-    assert checks["users", "auth.users"]["rejected"] == 2 and checks["users", "auth.users"]["expected"] == 5
+    assert checks["users", "auth.users"]["rejected"] == 2 and checks["users", "auth.users"]["expected"] == 6
     assert code == 0 and verified["ok"]
 
     code = campus_import(writing_url, "verify", str(dump), *quarantine_args)
@@ -256,3 +322,19 @@ def test_institution_is_required(writing_url: str, tmp_path: Path) -> None:
     dump = str(write_dump(tmp_path / "dump"))
     assert campus_import(writing_url, "mongo", dump, "--no-progress") == 1
     assert campus_import(writing_url, "mongo", dump, "--institution", "nowhere", "--no-progress") == 1
+
+
+def test_other_collection_names(writing_url: str, tmp_path: Path, capsys) -> None:
+    """A database whose collections are named otherwise: --name SOURCE=COLLECTION (or a mapping's
+    [names] table) reads them as the mapping's collections."""
+    dump = write_dump(tmp_path / "dump")
+    database = dump / "writing"
+    for suffix in (".bson", ".metadata.json"):
+        (database / f"users{suffix}").rename(database / f"accounts{suffix}")
+    metadata = json.loads((database / "accounts.metadata.json").read_text())
+    (database / "accounts.metadata.json").write_text(json.dumps({**metadata, "collectionName": "accounts"}))
+    code, report = _run(writing_url, dump, tmp_path / "q.jsonl", capsys)
+    assert report["unmapped"] == {"accounts": [str(database / "accounts.bson")]} and "users" in report["unsourced"]
+    code, report = _run(writing_url, dump, tmp_path / "q.jsonl", capsys, "--name", "accounts=users")
+    users = next(c for c in report["collections"] if c["collection"] == "users")
+    assert code == 0 and users["imported"] == EXPECTED_IMPORTED["users"] and not report["unmapped"]

@@ -1,7 +1,7 @@
 """The writing platform's MongoDB data as a Node/Mongoose app leaves it, for importing with the shipped
 mapping (api/importer/mappings/writing.toml): all ten collections, built with `bson`, with every
 awkward case on purpose — mixed types in one field, missing fields, dates as strings and numbers,
-Decimal128 grades, Int64 counts, nested arrays, dangling references, duplicate e-mails, unicode."""
+Decimal128 grades, Int64 counts, nested arrays, DBRefs, dangling references, duplicate e-mails, unicode."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import bson
-from bson import Decimal128, Int64, ObjectId, json_util
+from bson import DBRef, Decimal128, Int64, ObjectId, json_util
 
 UTC = dt.UTC
 T0 = dt.datetime(2024, 1, 10, 9, 30, tzinfo=UTC)
@@ -89,7 +89,13 @@ def courses() -> list[dict[str, Any]]:
             "description": "Essays, from outline to final draft.",
             "subject": "English",
             "instructor": u(1),
-            "students": [u(2), u(3), str(u(3)), u(4), u(999)],  # a duplicate (as hex text) and a ghost
+            "students": [
+                u(2),
+                u(3),
+                str(u(3)),
+                DBRef("users", u(4)),
+                u(999),
+            ],  # a duplicate (hex text), a DBRef, a ghost
             "isPublic": True,
             "maxStudents": Int64(25),
             "startDate": "2024-01-15",
@@ -369,7 +375,7 @@ def notifications() -> list[dict[str, Any]]:
         {
             "_id": oid("notifications", 1),
             "recipient": u(2),
-            "sender": u(1),
+            "sender": DBRef("users", u(1)),  # a DBRef instead of a plain ObjectId
             "type": "assignment-graded",
             "category": "grade",
             "priority": "high",
@@ -446,11 +452,13 @@ def write_dump(root: Path) -> Path:
     return root
 
 
-def write_export(root: Path, mode: str = "relaxed") -> Path:
-    """mongoexport output: <root>/<collection>.json, one Extended JSON document per line."""
+def write_export(root: Path, mode: str = "relaxed", array: bool = False) -> Path:
+    """mongoexport output: <root>/<collection>.json, one Extended JSON document per line, or one
+    array (--jsonArray); relaxed (mongoexport's default) or canonical (--jsonFormat=canonical)."""
     options = json_util.CANONICAL_JSON_OPTIONS if mode == "canonical" else json_util.RELAXED_JSON_OPTIONS
     root.mkdir(parents=True, exist_ok=True)
     for name, build in COLLECTIONS.items():
         lines = [json_util.dumps(document, json_options=options) for document in build()]
-        (root / f"{name}.json").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        text = ("[" + ",\n".join(lines) + "]\n") if array else "\n".join(lines) + "\n"
+        (root / f"{name}.json").write_text(text, encoding="utf-8")
     return root

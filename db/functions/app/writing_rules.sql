@@ -6,8 +6,8 @@
 -- template usage_count, document_versions) are security definer and touch only those rows.
 -- Importing: `campus import` (api/importer) runs as the tables' owner with the session setting
 -- campus.importing = on. The document version triggers honour it — an import brings the history
--- along (the documentversions collection) — but only for a caller that is no request role and a
--- member of the table's owner: the setting alone changes nothing for API roles.
+-- along (the documentversions collection) — but only for a member of the table's owner (which no
+-- request role and not service_role is): the setting alone changes nothing for API roles.
 -- requires: writing
 
 -- JSONB validation -------------------------------------------------------------------------------
@@ -272,7 +272,9 @@ language plpgsql volatile
 set search_path = ''
 as $$
 begin
-  if not app.is_request_role() and pg_catalog.current_setting('campus.importing', true) = 'on'
+  -- The setting first: it is off for every API request, which then pays for nothing else. The owner
+  -- check makes the setting mean nothing to API roles and service_role (none is a member of the owner).
+  if pg_catalog.current_setting('campus.importing', true) = 'on'
      and pg_catalog.pg_has_role(current_user, (select c.relowner from pg_catalog.pg_class c where c.oid = tg_relid), 'MEMBER') then
     -- Imported: version 0 (nothing written by _800_write_version); the importer sets current_version
     -- to the latest imported version afterwards, and that bookkeeping is not an edit.
