@@ -48,8 +48,11 @@ declare
 begin
   -- The row lock serialises concurrent enrolments in one course: the next one waits here and then
   -- reads the committed count (under REPEATABLE READ or SERIALIZABLE it fails with 40001 instead).
+  -- FOR NO KEY UPDATE, not FOR UPDATE: this runs in an AFTER trigger, once the enrolment's foreign
+  -- key check holds FOR KEY SHARE on the course (as do the parallel enrolments); FOR UPDATE would
+  -- have to wait for all of them, and they for it (a deadlock). enrolled_count is no key column.
   select c.title, c.max_students, c.enrolled_count, c.status, c.is_active into course
-    from app.courses c where c.id = p_course_id for update;
+    from app.courses c where c.id = p_course_id for no key update;
   if not found then
     raise exception using errcode = 'PT404', message = 'Course not found.';
   end if;
@@ -90,11 +93,12 @@ begin
      and (tg_op = 'INSERT' or old.status <> 'active' or new.course_id <> old.course_id) then
     perform app.take_course_seat(new.course_id);
   end if;
-  return coalesce(new, old);
+  return null;  -- an AFTER trigger: the result is ignored
 end
 $$;
 comment on function app.tg_course_enrollments__count_seats() is
-  'BEFORE INSERT/UPDATE/DELETE: active enrolments take a place of the course (refused when full), leaving ones give it back. '
+  'AFTER INSERT/UPDATE/DELETE: active enrolments take a place of the course (refused when full), leaving ones give it back. '
+  'AFTER, so that rows skipped or merged by INSERT … ON CONFLICT take no place. '
   'Security definer: it updates courses.enrolled_count, which the enrolling user may not.';
 
 create or replace function app.tg_courses__check_capacity() returns trigger

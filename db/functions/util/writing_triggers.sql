@@ -20,7 +20,10 @@ create or replace trigger _005_fill_request_defaults before insert on app.course
   for each row execute function util.tg__fill_request_defaults('student_id');
 create or replace trigger _010_set_updated_at before update on app.course_enrollments
   for each row execute function util.tg__set_updated_at();
-create or replace trigger _200_count_seats before insert or update of status, course_id or delete on app.course_enrollments
+-- Seats are counted AFTER the row is written: a BEFORE INSERT trigger also fires for rows that then
+-- meet ON CONFLICT (skipped, or turned into an update), which counted a place twice on upserts.
+drop trigger if exists _200_count_seats on app.course_enrollments;
+create or replace trigger _800_count_seats after insert or update of status, course_id or delete on app.course_enrollments
   for each row execute function app.tg_course_enrollments__count_seats();
 
 -- assignment_templates
