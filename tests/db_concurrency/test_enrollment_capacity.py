@@ -2,8 +2,9 @@
 a transaction of their own (as the API would run them), and the course is never overbooked.
 
 The enrolment trigger (AFTER the row is written) locks the course row (FOR NO KEY UPDATE) and counts
-the place on it, so parallel enrolments queue on that row: under READ COMMITTED exactly `max_students` succeed and the rest get PT409;
-under REPEATABLE READ the losers of a race get 40001 (retryable) instead, and still nobody overbooks.
+the place on it, so parallel enrolments queue on that row: under READ COMMITTED exactly `max_students`
+succeed and the rest get PT409; under REPEATABLE READ the losers of a race get 40001 (retryable)
+instead, and still nobody overbooks.
 """
 
 from __future__ import annotations
