@@ -84,7 +84,11 @@ class RestEngine:
                                            details=too_large.text))  # fmt: skip
         except psycopg.Error as error:
             authenticated = identity is not None and identity.role != self.settings.db_anon_role
-            return error_response(api_error_from_postgres(error, authenticated=authenticated))
+            cache = self.schema_cache.current
+            messages = cache.constraint_messages if cache is not None else None
+            return error_response(
+                api_error_from_postgres(error, authenticated=authenticated, constraint_messages=messages)
+            )
         except Exception:  # a bug of ours: log it, never show a traceback to the client
             log.exception("request failed", method=request.method, path=request.path)
             return error_response(ApiError(500, "PGRSTX00", "Internal server error"))

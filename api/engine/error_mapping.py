@@ -8,6 +8,7 @@ carries `Proxy-Status: PostgREST; error=<code>` (see `error_headers`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +113,9 @@ def _custom_status(digits: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def api_error_from_postgres(error: psycopg.Error, *, authenticated: bool) -> ApiError:
+def api_error_from_postgres(
+    error: psycopg.Error, *, authenticated: bool, constraint_messages: Mapping[tuple[str, str], str] | None = None
+) -> ApiError:
     """The client-facing error for a failed statement (or a failed pool checkout)."""
     if isinstance(error, PoolTimeout):
         return pool_timeout_error()
@@ -125,7 +128,29 @@ def api_error_from_postgres(error: psycopg.Error, *, authenticated: bool) -> Api
         return _parse_raise_pgrst(message, diag.message_detail)
     status = http_status_for_sqlstate(sqlstate, authenticated=authenticated, message=message)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    explained = constraint_message(sqlstate, diag, message, constraint_messages or {})
+    if explained is not None:  # the schema's own words first; PostgreSQL's (naming the constraint) as details
+        return ApiError(status, sqlstate, explained, message, diag.message_hint, headers)
     return ApiError(status, sqlstate, message, diag.message_detail, diag.message_hint, headers)
+
+
+def constraint_message(
+    sqlstate: str, diag: psycopg.errors.Diagnostic, message: str, messages: Mapping[tuple[str, str], str]
+) -> str | None:
+    """The `comment on constraint` of the constraint a row broke, when the schema wrote one.
+
+    Only for the row being written: a foreign key refusing the delete of a referenced row ("update or
+    delete on table …") is a different story from the one its comment tells, so it keeps PostgreSQL's text.
+    """
+    if sqlstate not in _CONSTRAINT_SQLSTATES or not diag.constraint_name or not diag.schema_name:
+        return None
+    if sqlstate == "23503" and not message.startswith("insert or update on table"):
+        return None
+    return messages.get((diag.schema_name, diag.constraint_name))
+
+
+# check, unique, foreign key, exclusion, not null (a not-null constraint has a name from PostgreSQL 18)
+_CONSTRAINT_SQLSTATES = frozenset({"23514", "23505", "23503", "23P01", "23502"})
 
 
 def _client_side_error(error: psycopg.Error) -> ApiError:

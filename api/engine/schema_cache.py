@@ -151,6 +151,9 @@ class SchemaCache:
     # `alter role … set` settings (statement_timeout…), applied when a request switches to the role,
     # since SET ROLE alone does not apply them.
     role_settings: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # `comment on constraint` texts by (schema, constraint name): the message a client gets when a
+    # row breaks that constraint (see error_mapping.constraint_message).
+    constraint_messages: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         return self.relations.get(QualifiedName(schema, name))
@@ -285,6 +288,17 @@ order by n.nspname, p.proname, p.oid
 """
 
 # Pins the transaction's search_path (see above); local, so it ends with the transaction.
+# Commented constraints of every user schema (constraints live on tables, which are rarely in the
+# exposed schemas). A partition's copy of a constraint has the parent's name, so the name finds it.
+CONSTRAINT_MESSAGES_SQL = """
+select distinct n.nspname, con.conname, d.description
+  from pg_catalog.pg_constraint con
+  join pg_catalog.pg_namespace n on n.oid = con.connamespace
+  join pg_catalog.pg_description d
+    on d.objoid = con.oid and d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+ where n.nspname not in ('pg_catalog', 'information_schema') and con.contype in ('c', 'u', 'f', 'p', 'x')
+"""
+
 EMPTY_SEARCH_PATH_SQL = "select pg_catalog.set_config('search_path', '', true)"
 
 _KINDS: dict[str, RelationKind] = {
@@ -454,7 +468,15 @@ class _Loader:
             loaded_at=time.time(),
             extra_search_path=self.extra,
             role_settings=MappingProxyType(self.role_settings()),
+            constraint_messages=MappingProxyType(self.constraint_messages()),
         )
+
+    def constraint_messages(self) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], set[str]] = {}
+        for schema, name, text in self.conn.execute(CONSTRAINT_MESSAGES_SQL).fetchall():
+            found.setdefault((schema, name), set()).add(text)
+        # Two tables of one schema with a same-named constraint and different comments: neither is used.
+        return {key: texts.pop() for key, texts in found.items() if len(texts) == 1}
 
     def role_settings(self) -> dict[str, tuple[tuple[str, str], ...]]:
         settings: dict[str, tuple[tuple[str, str], ...]] = {}

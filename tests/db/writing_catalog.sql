@@ -5,7 +5,7 @@
 --   every view, materialized view and function in api and reporting has a comment;
 --   reporting objects are readable by the reporting role and by no other role of the cluster.
 
-select plan(13);
+select plan(14);
 
 -- A foreign key is covered by an index whose first k columns are FK columns that, on the referenced
 -- side, contain a unique key: e.g. (course_id) covers (course_id, institution_id) -> courses (id,
@@ -95,6 +95,19 @@ select is_empty($$
    where p.pronamespace in ('api'::regnamespace, 'reporting'::regnamespace)
      and coalesce(obj_description(p.oid, 'pg_proc'), '') = ''
 $$, 'every view, materialized view and function in api and reporting has a comment');
+
+-- Every constraint a written row can break carries the message a client gets (the engine puts the
+-- comment in `message`, db/functions/app/writing_messages.sql). Unique keys that contain the primary
+-- key (the (id, institution_id) targets of the tenancy foreign keys) can never be broken.
+select is_empty($$
+  select format('%s %s', con.conrelid::regclass, con.conname)
+    from pg_constraint con join pg_class c on c.oid = con.conrelid
+   where con.connamespace = 'app'::regnamespace and con.contype in ('c', 'u', 'f', 'x') and not c.relispartition
+     and c.relname not in ('institutions', 'profiles', 'outbox')
+     and coalesce(obj_description(con.oid, 'pg_constraint'), '') = ''
+     and not (con.contype = 'u' and exists (select from pg_constraint pk
+                                             where pk.conrelid = con.conrelid and pk.contype = 'p' and pk.conkey <@ con.conkey))
+$$, 'every check, unique and foreign-key constraint of the writing tables has a message (comment on constraint)');
 
 -- Reporting: every relation of the schema against every role of the cluster but superusers
 -- (the owner) and PostgreSQL's own pg_* roles. Privileges are asked as each role would use them:
