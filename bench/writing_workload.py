@@ -34,7 +34,14 @@ import psycopg
 
 OPERATIONS = ("my_courses", "open_assignment", "save_draft", "submit", "notifications", "search_templates")
 # Share of requests per operation (a writing session saves often and submits rarely).
-MIX = {"my_courses": 15, "open_assignment": 25, "save_draft": 25, "submit": 5, "notifications": 20, "search_templates": 10}
+MIX = {
+    "my_courses": 15,
+    "open_assignment": 25,
+    "save_draft": 25,
+    "submit": 5,
+    "notifications": 20,
+    "search_templates": 10,
+}
 EDUCATOR_SHARE = 0.3  # of my_courses and notifications; search_templates is always an educator's
 SUBMIT_AFTER = 1.0  # seconds between a work's last scheduled draft and its submission
 SEARCHES = (
@@ -168,14 +175,16 @@ def build_plan(
     seed: int = 7,
     connections: int = 512,
     timeout: float = 10.0,
+    mix: dict[str, float] | None = None,
 ) -> Plan:
-    """Every request of the run, at evenly spaced offsets, with the operation drawn by MIX."""
+    """Every request of the run, at evenly spaced offsets, with the operation drawn by `mix` (default MIX)."""
     if not cast.students or not cast.educators or not cast.works:
         raise ValueError("the demo has no students with open work or no educators: nothing to benchmark")
     rng = random.Random(seed)
     accounts = cast.students + cast.educators
     first_educator = len(cast.students)
-    names, weights = list(MIX), list(MIX.values())
+    mix = mix or MIX
+    names, weights = list(mix), list(mix.values())
     by_student: dict[int, list[int]] = {}
     for w, work in enumerate(cast.works):
         by_student.setdefault(work.student, []).append(w)
@@ -241,7 +250,10 @@ def _essay(rng: random.Random, work: Work) -> str:
 
 def _student_request(offset: float, operation: str, student: int, work: Work) -> Request:
     if operation == "my_courses":
-        path = "/course_enrollments?select=status,enrolled_at,course:courses(id,title,subject,status,starts_on,ends_on)&status=eq.active"
+        path = (
+            "/course_enrollments?select=status,enrolled_at,course:courses(id,title,subject,status,starts_on,ends_on)"
+            "&status=eq.active"
+        )
     elif operation == "open_assignment":
         path = (
             "/assignments?select=id,title,instructions,requirements,writing_stages,due_at,status,"
@@ -273,15 +285,17 @@ async def _sign_in(session: Any, plan: Plan, concurrency: int = 8) -> list[str]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(i: int, account: Account) -> None:
-        async with gate:
-            async with session.post(
+        async with (
+            gate,
+            session.post(
                 f"{plan.base_url}/auth/v1/token?grant_type=password",
                 json={"email": account.email, "password": plan.password},
-            ) as response:
-                body = await response.json(content_type=None)
-                if response.status != 200:
-                    raise RuntimeError(f"sign-in of {account.email} failed: {response.status} {body}")
-                tokens[i] = body["access_token"]
+            ) as response,
+        ):
+            body = await response.json(content_type=None)
+            if response.status != 200:
+                raise RuntimeError(f"sign-in of {account.email} failed: {response.status} {body}")
+            tokens[i] = body["access_token"]
 
     await asyncio.gather(*(one(i, a) for i, a in enumerate(plan.accounts)))
     return tokens
@@ -297,6 +311,7 @@ async def _run(plan: Plan) -> Outcome:
         started = time.perf_counter()
         tokens = await _sign_in(session, plan)
         outcome.sign_in_seconds = time.perf_counter() - started
+        print("signed in", flush=True)  # the parent measures CPU time from here
         headers = [{"Authorization": f"Bearer {t}", "apikey": t, "Content-Type": "application/json"} for t in tokens]
         bodies = [json.dumps(r.body).encode() if r.body is not None else None for r in plan.requests]
         clock = time.perf_counter  # the loop's own clock (uvloop) counts whole milliseconds
@@ -419,6 +434,17 @@ def lag_stats(outcome: Outcome, warmup: float) -> dict[str, float]:
     lags = sorted(s.lag * 1000 for s in measured(outcome, warmup))
     return {"p50_ms": round(percentile(lags, 50), 2), "p99_ms": round(percentile(lags, 99), 2),
             "max_ms": round(lags[-1] if lags else 0.0, 2)}  # fmt: skip
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """`save_draft=3,submit=1` → {"save_draft": 3.0, "submit": 1.0} (for looking at some operations alone)."""
+    mix = {}
+    for item in text.split(","):
+        name, _, weight = item.partition("=")
+        if name.strip() not in OPERATIONS:
+            raise ValueError(f"unknown operation {name!r} (one of {', '.join(OPERATIONS)})")
+        mix[name.strip()] = float(weight or 1)
+    return mix
 
 
 if __name__ == "__main__":
