@@ -43,7 +43,7 @@ MIX = {
     "search_templates": 10,
 }
 EDUCATOR_SHARE = 0.3  # of my_courses and notifications; search_templates is always an educator's
-SUBMIT_AFTER = 1.0  # seconds between a work's last scheduled draft and its submission
+SUBMIT_AFTER = 2.0  # seconds between a work's last scheduled draft and its submission
 SEARCHES = (
     "persuasive essay", "argument -poetry", '"lab report" or science', "research evidence", "narrative",
     "climate", "literary analysis", "reflection", "policy brief", "compare contrast",

@@ -19,7 +19,7 @@ import writing_workload  # noqa: E402
 
 
 def test_every_operation_of_the_writing_benchmark_succeeds(cluster: ThrowawayCluster, database: str, tmp_path: Path):
-    options = writing_bench.Options(scale="small", rate=40, duration=4, warmup=1, students=30, educators=5)
+    options = writing_bench.Options(scale="small", rate=40, duration=3, warmup=0.5, students=30, educators=5)
     owner, engine = cluster.url(database), cluster.url(database, user="authenticator")
     result = writing_bench.run(owner, engine, options, tmp_path)
 
