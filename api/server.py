@@ -205,6 +205,10 @@ def run_workers(make_app: Callable[[], web.Application], host: str, port: int, w
             stop_all(signal.SIGTERM)
 
 
+def _interrupt(signum: int, _frame: object = None) -> None:
+    raise KeyboardInterrupt
+
+
 def load_demo(url: str) -> None:
     """`campus serve --demo`: the small demo on first start, then the accounts to sign in with."""
     from api.demo import ensure_demo
@@ -245,6 +249,10 @@ def serve(
         reason = "no JWT secret or private key" if auth_settings.enabled else "CAMPUS_AUTH_ENABLED is off"
         log.warning("auth disabled", reason=reason)
     auth = (auth_settings, signing_key) if signing_key is not None else None
+    # Until the server's own handlers take over, SIGTERM interrupts like Ctrl-C, so that a stop while
+    # migrating or loading the demo still runs the `finally` below (the default action would leave the
+    # embedded cluster running); the interrupted transaction is rolled back.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         migrator = Migrator(url)
         if migrate:
@@ -259,7 +267,10 @@ def serve(
             settings.server_port,
             workers,
         )
+    except KeyboardInterrupt:
+        log.info("stopped before serving")
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if cluster is not None and started_cluster:
             cluster.stop()
             log.info("embedded cluster stopped")
