@@ -22,6 +22,7 @@ from api.importer.catalog import TableFacts
 from api.importer.copyrows import copy_line
 from api.importer.mapping import Mapping
 from api.importer.quarantine import record
+from api.importer.references import Checked, checked_references
 from api.importer.sources import Format, Position, RawItem, decode
 from api.importer.transform import Transformer
 from api.importer.values import RejectReason
@@ -40,8 +41,7 @@ class Task:
 
 @dataclass
 class Rows:
-    """One target's rows: `lines[i]` is a COPY text line (with its document's number in front) of
-    document `seqs[i]`."""
+    """One target's rows: `lines[i]` is the COPY text line of a row of document `seqs[i]`."""
 
     seqs: list[int] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)
@@ -56,6 +56,9 @@ class ChunkResult:
     rows: list[Rows] = field(default_factory=list)  # per target: the rows as COPY lines, with their documents
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, kind, quarantine line)
     skipped: int = 0  # unchanged since --since
+    # referenced collection → (documents, the ids they point to): the columns of references.py, for
+    # the loader's routing of a direct COPY
+    refs: dict[str, tuple[list[int], list[Any]]] = field(default_factory=dict)
 
 
 class Worker:
@@ -65,20 +68,25 @@ class Worker:
         self.mapping = mapping
         self.facts = facts
         self.since = since
-        self._transformers: dict[str, tuple[Transformer, tuple[int, ...]]] = {}
+        self._transformers: dict[str, tuple[Transformer, tuple[int, ...], Checked]] = {}
 
-    def _transformer(self, collection: str) -> tuple[Transformer, tuple[int, ...]]:
+    def _transformer(self, collection: str) -> tuple[Transformer, tuple[int, ...], Checked]:
         if collection not in self._transformers:
             transformer = Transformer(self.mapping[collection], self.facts)
             main = self.mapping[collection].main
             key_at = tuple(main.column_names.index(name) for name in main.key)
-            self._transformers[collection] = (transformer, key_at)
+            checked = checked_references(self.mapping, self.facts, self.mapping[collection])
+            self._transformers[collection] = (transformer, key_at, checked)
         return self._transformers[collection]
 
     def __call__(self, task: Task) -> ChunkResult:
-        transformer, key_at = self._transformer(task.collection)
+        transformer, key_at, checked = self._transformer(task.collection)
         key_path = transformer.collection.key_path
         result = ChunkResult(task.start, len(task.items), rows=[Rows() for _ in transformer.targets])
+        refs = result.refs
+        for columns in checked:
+            for _, collection in columns:
+                refs.setdefault(collection, ([], []))
         since = self.since
         for offset, (index, position_offset, payload) in enumerate(task.items):
             seq = task.start + offset
@@ -105,10 +113,16 @@ class Worker:
             result.accepted.append(seq)
             main_row = per_target[0][0]
             result.keys.append(main_row[key_at[0]] if len(key_at) == 1 else tuple(main_row[i] for i in key_at))
-            for rows, out in zip(per_target, result.rows, strict=True):
+            for rows, out, columns in zip(per_target, result.rows, checked, strict=True):
                 for row in rows:
                     out.seqs.append(seq)
-                    out.lines.append(copy_line(seq, row))
+                    out.lines.append(copy_line(row))
+                    for index, collection in columns:
+                        value = row[index]
+                        if value is not None:
+                            seqs, ids = refs[collection]
+                            seqs.append(seq)
+                            ids.append(value)
         return result
 
 
