@@ -48,7 +48,7 @@ from api.importer.mapping import CollectionMapping, Mapping, Target
 from api.importer.parallel import ChunkResult, ChunkRunner, Rows, Task, chunks
 from api.importer.quarantine import Quarantine, record
 from api.importer.references import checked_references, keyed_by_id
-from api.importer.sources import Position, SourceFile, count_hint, decode, iter_raw
+from api.importer.sources import Position, SourceFile, count_hint, decode, iter_chunks
 
 SEQ = precheck.SEQ  # the staging tables' extra column: which document a row came from
 NOT_PER_DOCUMENT = (psycopg.OperationalError, psycopg.ProgrammingError, psycopg.NotSupportedError)
@@ -144,8 +144,8 @@ class _Batch:
 
     def payload(self, seq: int) -> tuple[Task, Any, Position]:
         task = self.tasks[bisect_right([t.start for t in self.tasks], seq) - 1]
-        index, offset, payload = task.items[seq - task.start]
-        return task, payload, Position(task.file, index, offset)
+        payload, position = task.item(seq)
+        return task, payload, position
 
 
 @dataclass
@@ -270,8 +270,8 @@ class Loader:
         for name, files in plan:
             start = 0
             for source in files:
-                for task in chunks(name, source.format, str(source.path), iter_raw(source), start, self.chunk_size):
-                    start = task.start + len(task.items)
+                for task in chunks(name, source.format, str(source.path), iter_chunks(source, self.chunk_size), start):
+                    start = task.start + len(task)
                     yield task
 
     def _collection(
@@ -346,7 +346,7 @@ class Loader:
         batch.tasks.append(task)
         starts, places = self._origins.setdefault(name, ([], []))
         starts.append(task.start)
-        places.append((task.file, task.items[0].index))
+        places.append((task.file, task.index))
         keys = self._keys.setdefault(name, {})
         key_of = batch.key_of
         duplicates: set[int] = set()

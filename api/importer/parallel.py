@@ -23,7 +23,7 @@ from api.importer.copyrows import copy_line
 from api.importer.mapping import Mapping
 from api.importer.quarantine import record
 from api.importer.references import Checked, checked_references
-from api.importer.sources import Format, Position, RawItem, decode
+from api.importer.sources import Format, Position, RawChunk, decode
 from api.importer.transform import Transformer
 from api.importer.values import RejectReason
 
@@ -36,7 +36,17 @@ class Task:
     format: Format
     file: str
     start: int  # the sequence number of the first item (counted per collection, over all its files)
-    items: list[RawItem]
+    index: int  # the first item's index in the file (the others follow it)
+    offsets: list[int]
+    payloads: list[bytes | str | dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+    def item(self, seq: int) -> tuple[Any, Position]:
+        """The raw item of document `seq`, and where it is."""
+        at = seq - self.start
+        return self.payloads[at], Position(self.file, self.index + at, self.offsets[at])
 
 
 @dataclass
@@ -82,19 +92,19 @@ class Worker:
     def __call__(self, task: Task) -> ChunkResult:
         transformer, key_at, checked = self._transformer(task.collection)
         key_path = transformer.collection.key_path
-        result = ChunkResult(task.start, len(task.items), rows=[Rows() for _ in transformer.targets])
+        result = ChunkResult(task.start, len(task.payloads), rows=[Rows() for _ in transformer.targets])
         refs = result.refs
         for columns in checked:
             for _, collection in columns:
                 refs.setdefault(collection, ([], []))
         since = self.since
-        for offset, (index, position_offset, payload) in enumerate(task.items):
+        for offset, payload in enumerate(task.payloads):
             seq = task.start + offset
             try:
                 document = decode(task.format, payload)
             except DECODE_ERRORS as error:
                 reason = f"undecodable: {error}"
-                position = Position(task.file, index, position_offset)
+                position = task.item(seq)[1]
                 raw = payload if isinstance(payload, bytes | str) else None
                 result.rejects.append(
                     (seq, "undecodable", record(task.collection, reason, "undecodable", None, position, raw))
@@ -106,7 +116,7 @@ class Worker:
             try:
                 per_target = transformer.rows(document)
             except RejectReason as reason:
-                position = Position(task.file, index, position_offset)
+                position = task.item(seq)[1]
                 line = record(task.collection, str(reason), reason.kind, document, position, None, key_path)
                 result.rejects.append((seq, reason.kind, line))
                 continue
@@ -184,14 +194,8 @@ class ChunkRunner:
             self._pool = None
 
 
-def chunks(collection: str, fmt: Format, file: str, items: Iterable[RawItem], start: int, size: int) -> Iterator[Task]:
-    """Group a file's raw items into tasks of `size`, numbering documents from `start`."""
-    batch: list[RawItem] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield Task(collection, fmt, file, start, batch)
-            start += len(batch)
-            batch = []
-    if batch:
-        yield Task(collection, fmt, file, start, batch)
+def chunks(collection: str, fmt: Format, file: str, raw: Iterable[RawChunk], start: int) -> Iterator[Task]:
+    """A file's raw chunks as tasks, numbering documents from `start`."""
+    for index, offsets, payloads in raw:
+        yield Task(collection, fmt, file, start, index, offsets, payloads)
+        start += len(payloads)
