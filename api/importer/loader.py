@@ -16,14 +16,20 @@ The session runs with `campus.importing = on`: triggers that keep derived histor
 let the import bring its own, for the tables' owner only (db/functions/app/writing_rules.sql); a
 collection's `finish` SQL then does their bookkeeping once it is loaded.
 
-A first import (the tables empty when the collection begins, insert-only, no `missing` checks)
-copies each batch straight into its tables instead, until a batch is refused.
+A first import (the tables empty when the collection begins, insert-only, `missing` rules only on
+references into earlier collections) copies each batch straight into its tables instead; see
+_flush: a row refused on a COPY line is quarantined and the batch copied again without it, and
+documents pointing at ids their table does not hold (references.py) go through staging on their own.
 
-The database's constraints and triggers do their checks. When one refuses (a duplicate e-mail, a
-foreign key, a CHECK), the batch is rolled back and tried again through staging with the bulk
-foreign-key and unique-index checks of precheck.py (and so are the collection's later batches);
-if the database still refuses it, it is split in halves until the refused documents are isolated.
-Each goes to the quarantine with the database's message; everything else is loaded.
+A document repeating the key of an earlier one of its collection (in the batch, an earlier batch or
+another file) is quarantined as a duplicate: the first one keeps the key.
+
+The database's constraints and triggers do their checks. When one refuses without naming a line (a
+foreign key, a CHECK after staging), the batch is rolled back and tried again through staging with the
+bulk foreign-key and unique-index checks of precheck.py (and so are the collection's later batches,
+on a first import until one passes clean); if the database still refuses it, it is split in halves
+until the refused documents are isolated. Each goes to the quarantine with the database's message;
+everything else is loaded.
 """
 
 from __future__ import annotations
