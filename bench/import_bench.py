@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -392,18 +393,87 @@ def _writing_document(
     }
 
 
+def _ticks(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used, from /proc; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids(postmaster: int | None) -> list[int]:
+    """The postmaster and its children (backends, autovacuum, checkpointer, ...)."""
+    if postmaster is None:
+        return []
+    pids = [postmaster]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return pids
+
+
 def import_once(
-    url: str, source: Path, jobs: int, quarantine: Path, mapping: Mapping | None = None
-) -> tuple[float, int, int, int]:
-    """(seconds, documents, imported, rejected) for one end-to-end import."""
+    url: str, source: Path, jobs: int, quarantine: Path, mapping: Mapping | None = None, postmaster: int | None = None
+) -> dict:
+    """One end-to-end import: seconds, documents, imported, rejected, CPU seconds per process kind
+    (main, workers, the loader's backend, the rest of PostgreSQL) and the loader's phases."""
     mapping = mapping or parse_mapping(MAPPING)
+    others = {pid: _ticks(pid) for pid in _postgres_pids(postmaster)}
+    self_before = resource.getrusage(resource.RUSAGE_SELF)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn, Quarantine(quarantine) as sink:
+        backend = conn.info.backend_pid
+        backend_before = _ticks(backend)
         facts = check_mapping(conn, mapping)
         report = Loader(conn, mapping, facts, sink, jobs=jobs).run(discover([source]))
+        backend_cpu = _ticks(backend) - backend_before
     seconds = time.perf_counter() - started
+    self_after = resource.getrusage(resource.RUSAGE_SELF)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    other_cpu = sum(_ticks(pid) - others.get(pid, 0.0) for pid in _postgres_pids(postmaster) if pid != backend)
     assert all(c.balanced for c in report.collections), "counts do not add up"
-    return seconds, report.documents, sum(c.imported for c in report.collections), report.rejected
+    cpu = {
+        "main": self_after.ru_utime + self_after.ru_stime - self_before.ru_utime - self_before.ru_stime,
+        "workers": children_after.ru_utime
+        + children_after.ru_stime
+        - children_before.ru_utime
+        - children_before.ru_stime,
+        "backend": backend_cpu,
+        "postgres other": other_cpu,
+    }
+    return {
+        "seconds": seconds,
+        "documents": report.documents,
+        "imported": sum(c.imported for c in report.collections),
+        "rejected": report.rejected,
+        "cpu": cpu,
+        "phases": dict(report.phases),
+    }
+
+
+def statement_summary(logfile: Path, start: int, top: int = 25) -> str:
+    """The logged statements' durations (log_min_duration_statement = 0) summed per kind of statement."""
+    totals: dict[str, list[float]] = {}
+    with open(logfile, "rb") as log:
+        log.seek(start)
+        for raw in log:
+            line = raw.decode(errors="replace")
+            if "duration: " not in line or "statement: " not in line:
+                continue
+            milliseconds = float(line.split("duration: ", 1)[1].split(" ", 1)[0])
+            statement = line.split("statement: ", 1)[1].strip()
+            kind = " ".join(statement.split())[:110]
+            entry = totals.setdefault(kind, [0, 0.0])
+            entry[0] += 1
+            entry[1] += milliseconds
+    ranked = sorted(totals.items(), key=lambda item: -item[1][1])[:top]
+    return "\n".join(f"    {ms / 1000:8.2f} s {count:6} x {kind}" for kind, (count, ms) in ranked)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -421,6 +491,11 @@ def main(argv: list[str] | None = None) -> int:
         "--record", action="store_true", help="write bench/results/<date>-import-<mapping>.md and .json"
     )
     parser.add_argument("--results", type=Path, default=BENCH / "results", help="where --record writes")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="log every statement's duration and print where the database's time went, per kind of statement",
+    )
     args = parser.parse_args(argv)
     writing = args.mapping == "writing"
     directory = Path(tempfile.mkdtemp(prefix="campus-import-bench-"))
@@ -431,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"generated {args.documents:,} documents {counts} in {time.perf_counter() - started:.1f} s", file=sys.stderr
         )
-        cluster = EmbeddedCluster(directory / "data", settings=SETTINGS)
+        settings = {**SETTINGS, "log_min_duration_statement": "0"} if args.statements else SETTINGS
+        cluster = EmbeddedCluster(directory / "data", settings=settings)
         cluster.start()
         url = cluster.url()
         Migrator(url).up()
@@ -451,16 +527,26 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     conn.execute("drop schema if exists bench_import cascade")
                     conn.execute(SCHEMA.encode())
-            seconds, documents, imported, rejected = import_once(url, source, args.jobs, directory / "q.jsonl", mapping)
+            log_start = cluster.logfile.stat().st_size if args.statements else 0
+            run = import_once(url, source, args.jobs, directory / "q.jsonl", mapping, cluster.postmaster_pid())
+            documents, seconds = run["documents"], run["seconds"]
             rate = documents / seconds
+            per_doc = {name: round(value / documents * 1e6, 1) for name, value in run["cpu"].items()}
             results.append(
-                {"source": label, "documents": documents, "imported": imported, "quarantined": rejected,
-                 "seconds": round(seconds, 2), "docs_per_s": round(rate)}
+                {"source": label, "documents": documents, "imported": run["imported"],
+                 "quarantined": run["rejected"], "seconds": round(seconds, 2), "docs_per_s": round(rate),
+                 "cpu_us_per_doc": per_doc, "phases_s": {k: round(v, 2) for k, v in run["phases"].items()}}
             )  # fmt: skip
             print(
-                f"{label:34} {documents:>9,} docs  {imported:>9,} imported  {rejected:>3} quarantined  "
+                f"{label:34} {documents:>9,} docs  {run['imported']:>9,} imported  {run['rejected']:>3} quarantined  "
                 f"{seconds:6.1f} s  {rate:>8,.0f} docs/s  (--jobs {args.jobs})"
             )
+            print(
+                "    CPU µs/doc: " + ", ".join(f"{name} {value:.1f}" for name, value in per_doc.items())
+                + "   phases s: " + ", ".join(f"{name} {value:.1f}" for name, value in run["phases"].items())
+            )  # fmt: skip
+            if args.statements:
+                print(statement_summary(cluster.logfile, log_start))
         slowest = min(result["docs_per_s"] for result in results)
         verdict = "meets" if slowest >= TARGET else "misses"
         print(f"slowest {slowest:,} docs/s {verdict} the target of {TARGET:,}/s")

@@ -22,13 +22,12 @@ _TRANSFORMER = Transformer()
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_line(seq: int, row: Sequence[Any]) -> bytes:
-    """One COPY text line: the document's sequence number, then the row's values."""
-    values = (seq, *row)
+def copy_line(row: Sequence[Any]) -> bytes:
+    """One COPY text line of the row's values (the staging path puts its document's number in front)."""
     if _format_row_text is not None:
         out = bytearray()
-        _format_row_text(values, _TRANSFORMER, out)
+        _format_row_text(row, _TRANSFORMER, out)
         return bytes(out)
-    dumped = _TRANSFORMER.dump_sequence(values, [PyFormat.TEXT] * len(values))
+    dumped = _TRANSFORMER.dump_sequence(row, [PyFormat.TEXT] * len(row))
     fields = (rb"\N" if value is None else bytes(value).decode().translate(_ESCAPES).encode() for value in dumped)
     return b"\t".join(fields) + b"\n"

@@ -16,20 +16,27 @@ The session runs with `campus.importing = on`: triggers that keep derived histor
 let the import bring its own, for the tables' owner only (db/functions/app/writing_rules.sql); a
 collection's `finish` SQL then does their bookkeeping once it is loaded.
 
-A first import (the tables empty when the collection begins, insert-only, no `missing` checks)
-copies each batch straight into its tables instead, until a batch is refused.
+A first import (the tables empty when the collection begins, insert-only, `missing` rules only on
+references into earlier collections) copies each batch straight into its tables instead; see
+_flush: a row refused on a COPY line is quarantined and the batch copied again without it, and
+documents pointing at ids their table does not hold (references.py) go through staging on their own.
 
-The database's constraints and triggers do their checks. When one refuses (a duplicate e-mail, a
-foreign key, a CHECK), the batch is rolled back and tried again through staging with the bulk
-foreign-key and unique-index checks of precheck.py (and so are the collection's later batches);
-if the database still refuses it, it is split in halves until the refused documents are isolated.
-Each goes to the quarantine with the database's message; everything else is loaded.
+A document repeating the key of an earlier one of its collection (in the batch, an earlier batch or
+another file) is quarantined as a duplicate: the first one keeps the key.
+
+The database's constraints and triggers do their checks. When one refuses without naming a line (a
+foreign key, a CHECK after staging), the batch is rolled back and tried again through staging with the
+bulk foreign-key and unique-index checks of precheck.py (and so are the collection's later batches,
+on a first import until one passes clean); if the database still refuses it, it is split in halves
+until the refused documents are isolated. Each goes to the quarantine with the database's message;
+everything else is loaded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import sys
 import time
 from bisect import bisect_right
@@ -46,13 +53,17 @@ from api.importer.catalog import TableFacts
 from api.importer.mapping import CollectionMapping, Mapping, Target
 from api.importer.parallel import ChunkResult, ChunkRunner, Rows, Task, chunks
 from api.importer.quarantine import Quarantine, record
-from api.importer.sources import Position, SourceFile, count_hint, decode, iter_raw
+from api.importer.references import checked_references, keyed_by_id
+from api.importer.sources import Position, SourceFile, count_hint, decode, iter_chunks
 
 SEQ = precheck.SEQ  # the staging tables' extra column: which document a row came from
 NOT_PER_DOCUMENT = (psycopg.OperationalError, psycopg.ProgrammingError, psycopg.NotSupportedError)
 # ...except what triggers raise about a row: RAISE EXCEPTION (P0001) and Campus's domain refusals
 # (PTxyz, which PostgREST maps to HTTP xyz) — psycopg files both under ProgrammingError.
 ROW_REFUSALS = ("P0001", "PT")
+# A direct COPY refused on a line is sent again without that document this many times, then the
+# batch goes through the bulk checks (each try costs up to a whole COPY; the checks cost about two)
+LINE_RETRIES = 2
 
 
 def _per_document(error: psycopg.DatabaseError) -> bool:
@@ -109,6 +120,9 @@ class ImportReport:
     update: bool = False
     since: str | None = None
     seconds: float = 0.0
+    # where the main process's time went: reading sources and waiting for the workers ("feed"),
+    # gathering batches ("take"), the database ("database")
+    phases: dict[str, float] = field(default_factory=lambda: {"feed": 0.0, "take": 0.0, "database": 0.0})
 
     @property
     def documents(self) -> int:
@@ -131,12 +145,13 @@ class _Batch:
     tasks: list[Task] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
     rows: list[Rows] = field(default_factory=list)  # per target
-    keys: dict[Any, int] = field(default_factory=dict)
+    key_of: dict[int, Any] = field(default_factory=dict)  # document → its main-table key
+    suspects: set[int] = field(default_factory=set)  # documents pointing outside what is known (references.py)
 
     def payload(self, seq: int) -> tuple[Task, Any, Position]:
         task = self.tasks[bisect_right([t.start for t in self.tasks], seq) - 1]
-        index, offset, payload = task.items[seq - task.start]
-        return task, payload, Position(task.file, index, offset)
+        payload, position = task.item(seq)
+        return task, payload, position
 
 
 @dataclass
@@ -200,13 +215,23 @@ class Loader:
         self.jobs = jobs
         self.progress = progress
         self._stages: dict[str, list[_Stage]] = {}
-        self._refusing: set[str] = set()  # collections with a refused batch: later ones are checked first
+        # collections whose batches go through the bulk checks first: a batch was refused (for good
+        # outside a first import; on one, until a checked batch passes clean)
+        self._checking: set[str] = set()
+        self._keys: dict[str, dict[Any, int]] = {}  # collection → main-table key → the document that has it
+        self._refused: dict[str, set[Any]] = {}  # collection → keys of accepted documents quarantined later
+        self._origins: dict[str, tuple[list[int], list[tuple[str, int]]]] = {}  # task starts → (file, index)
+        # collections whose main table holds exactly their accepted, unquarantined keys (a first import)
+        self._known: dict[str, dict[Any, int]] = {}
+        self._referenced: set[str] = set()  # collections whose keys later ones check (references.py)
+        self._phases: dict[str, float] = {}
         self._empty: dict[str, bool] = {}  # target tables empty when their collection began loading (see _direct)
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self, sources: Sequence[SourceFile]) -> ImportReport:
         started = time.perf_counter()
         report = ImportReport(dry_run=self.dry_run, update=self.update, since=self.since and self.since.isoformat())
+        self._phases = report.phases
         by_collection: dict[str, list[SourceFile]] = {}
         for source in sources:
             by_collection.setdefault(source.collection, []).append(source)
@@ -222,6 +247,9 @@ class Loader:
         self.conn.execute("select pg_catalog.set_config('campus.importing', 'on', false)")
         try:
             plan = [(name, by_collection[name]) for name in self.mapping.order if name in by_collection]
+            for name, _ in plan:
+                for columns in checked_references(self.mapping, self.facts, self.mapping[name]):
+                    self._referenced.update(parent for _, parent in columns)
             # One stream of tasks over all collections: the workers parse the next collection while
             # this process loads the end of the previous one (loading is in dependency order, parsing
             # has no order to keep).
@@ -248,8 +276,8 @@ class Loader:
         for name, files in plan:
             start = 0
             for source in files:
-                for task in chunks(name, source.format, str(source.path), iter_raw(source), start, self.chunk_size):
-                    start = task.start + len(task.items)
+                for task in chunks(name, source.format, str(source.path), iter_chunks(source, self.chunk_size), start):
+                    start = task.start + len(task)
                     yield task
 
     def _collection(
@@ -265,38 +293,82 @@ class Loader:
             total=total, desc=collection.name, unit="doc", unit_scale=True, file=sys.stderr, disable=not self.progress
         )
         batch = _Batch(rows=[Rows() for _ in stages])
+        direct = self._direct(collection, stages)
+        phases = self._phases
+        clock = time.perf_counter
         with bar:
-            while (peeked := results.peek()) is not None and peeked[0].collection == collection.name:
+            while True:
+                began = clock()
+                peeked = results.peek()
+                taken = clock()
+                phases["feed"] += taken - began
+                if peeked is None or peeked[0].collection != collection.name:
+                    break
                 task, result = next(results)
                 report.documents += result.count
                 report.skipped += result.skipped
-                self._take(collection, batch, task, result, report)
+                self._take(collection, batch, task, result, report, direct)
                 bar.update(result.count)
+                flushed = clock()
+                phases["take"] += flushed - taken
                 if len(batch.seqs) >= self.batch_size:
-                    self._flush(collection, stages, batch, report)
+                    self._flush(collection, stages, batch, report, direct)
                     batch = _Batch(rows=[Rows() for _ in stages])
-            self._flush(collection, stages, batch, report)
+                    phases["database"] += clock() - flushed
+            flushed = clock()
+            self._flush(collection, stages, batch, report, direct)
+            phases["database"] += clock() - flushed
+        self._settle(collection)
         return report
 
+    def _settle(self, collection: CollectionMapping) -> None:
+        """Keep the collection's keys if later collections check references into it (see references.py)
+        and its table held nothing else when it began; forget them otherwise."""
+        keys = self._keys.pop(collection.name, {})
+        self._origins.pop(collection.name, None)
+        if (
+            collection.name in self._referenced
+            and not self.update
+            and keyed_by_id(collection)
+            and self._empty.get(collection.main.qualified, False)
+        ):
+            self._known[collection.name] = keys
+
     def _take(
-        self, collection: CollectionMapping, batch: _Batch, task: Task, result: ChunkResult, report: CollectionReport
+        self,
+        collection: CollectionMapping,
+        batch: _Batch,
+        task: Task,
+        result: ChunkResult,
+        report: CollectionReport,
+        direct: bool = False,
     ) -> None:
-        """Add a chunk's rows to the batch; quarantine its rejects and in-batch duplicate keys."""
+        """Add a chunk's rows to the batch; quarantine its rejects and the documents repeating a key
+        of an earlier document of the collection (in this batch, an earlier one or another file)."""
+        name = collection.name
         for _, kind, line in result.rejects:
-            self.quarantine.add(collection.name, kind, line)
+            self.quarantine.add(name, kind, line)
             report.rejected += 1
         batch.tasks.append(task)
+        starts, places = self._origins.setdefault(name, ([], []))
+        starts.append(task.start)
+        places.append((task.file, task.index))
+        keys = self._keys.setdefault(name, {})
+        key_of = batch.key_of
         duplicates: set[int] = set()
         for seq, key in zip(result.accepted, result.keys, strict=True):
-            first = batch.keys.setdefault(key, seq)
+            first = keys.setdefault(key, seq)
             if first != seq:
                 duplicates.add(seq)
                 _, payload, position = batch.payload(seq)
-                reason = f"duplicate key {key} in the source (also document #{batch.payload(first)[2].index})"
-                self._reject(collection.name, "duplicate key in the source", reason, task.format, payload, position)
+                file, index = self._place(name, first)
+                where = f"document #{index}" + ("" if file == task.file else f" of {file}")
+                reason = f"duplicate key {key} in the source (also {where})"
+                self._reject(name, "duplicate key in the source", reason, task.format, payload, position)
                 report.rejected += 1
             else:
                 batch.seqs.append(seq)
+                key_of[seq] = key
         for rows, out in zip(result.rows, batch.rows, strict=True):
             if not duplicates:
                 out.seqs.extend(rows.seqs)
@@ -306,6 +378,29 @@ class Loader:
                 if seq not in duplicates:
                     out.seqs.append(seq)
                     out.lines.append(line)
+        if direct:
+            self._suspect(batch, result)
+
+    def _suspect(self, batch: _Batch, result: ChunkResult) -> None:
+        """Mark the documents pointing at an id their table does not hold (see references.py)."""
+        for parent, (seqs, ids) in result.refs.items():
+            known = self._known.get(parent)
+            if known is None or not ids:
+                continue
+            values = set(ids)
+            outside = values.difference(known)
+            refused = self._refused.get(parent)
+            if refused:
+                outside |= values & refused
+            if outside:
+                batch.suspects.update(seq for seq, value in zip(seqs, ids, strict=True) if value in outside)
+
+    def _place(self, collection: str, seq: int) -> tuple[str, int]:
+        """(file, index in it) of a document of the collection being loaded."""
+        starts, places = self._origins[collection]
+        at = bisect_right(starts, seq) - 1
+        file, first = places[at]
+        return file, first + seq - starts[at]
 
     def _reject(self, collection: str, kind: str, reason: str, fmt: Any, payload: Any, position: Position) -> None:
         try:
@@ -340,65 +435,149 @@ class Loader:
 
     # -- one batch, split on refusal --------------------------------------------------------------
     def _flush(
-        self, collection: CollectionMapping, stages: list[_Stage], batch: _Batch, report: CollectionReport
+        self,
+        collection: CollectionMapping,
+        stages: list[_Stage],
+        batch: _Batch,
+        report: CollectionReport,
+        direct: bool = False,
     ) -> None:
+        if not batch.seqs:
+            return
+        name = collection.name
+        if not direct:
+            self._staged(collection, stages, batch, batch.seqs, report, name in self._checking)
+            return
+        suspects = batch.suspects
+        plain = [seq for seq in batch.seqs if seq not in suspects] if suspects else batch.seqs
+        # after a batch refused without a line, the bulk checks come first
+        rest = plain if name in self._checking else self._copy_lines(collection, stages, batch, plain, report)
+        if rest and self._staged(collection, stages, batch, rest, report, checked=True):
+            self._checking.discard(name)  # a checked batch passed clean: back to plain direct copies
+        if suspects:
+            self._staged(collection, stages, batch, [seq for seq in batch.seqs if seq in suspects], report, True)
+
+    def _copy_lines(
+        self,
+        collection: CollectionMapping,
+        stages: list[_Stage],
+        batch: _Batch,
+        seqs: list[int],
+        report: CollectionReport,
+    ) -> list[int]:
+        """Copy the documents straight into their tables. One the database refuses on a COPY line (a
+        unique key, a CHECK, a BEFORE trigger) is quarantined with the database's words and the rest
+        copied again, up to LINE_RETRIES times; the documents still to load are returned when the
+        database refused without naming a line (a foreign key, checked after the last line)."""
+        for _ in range(LINE_RETRIES + 1):
+            if not seqs:
+                return []
+            try:
+                with self.conn.transaction():
+                    counts = self._copy_direct(stages, batch, seqs)
+            except _Refused as refused:
+                if refused.document is None:
+                    break
+                kind, reason = _refusal(refused.error)
+                self._quarantine(collection, batch, refused.document, kind, reason, report)
+                seqs = [seq for seq in seqs if seq != refused.document]
+                continue
+            for stage, count in zip(stages, counts, strict=True):
+                report.tables[stage.target.qualified].add(count)
+            return []
+        self._checking.add(collection.name)  # the next batches are likely refused too: check first
+        return seqs
+
+    def _staged(
+        self,
+        collection: CollectionMapping,
+        stages: list[_Stage],
+        batch: _Batch,
+        seqs: list[int],
+        report: CollectionReport,
+        checked: bool,
+    ) -> bool:
+        """Load the documents through the staging tables; whether none of them was refused."""
         # (documents, checked): a refused batch is tried again with the bulk checks of precheck.py,
         # and only split in halves if the database still refuses it
-        pending = [(batch.seqs, collection.name in self._refusing)] if batch.seqs else []
+        pending = [(seqs, checked)]
+        clean = True
         while pending:
             seqs, checked = pending.pop()
             rejects: list[tuple[int, str, str]] = []
-            direct = not checked and self._direct(collection, stages)
             try:
                 with self.conn.transaction():
-                    if direct:
-                        counts = self._copy_direct(stages, batch)
-                    else:
-                        counts = self._attempt(collection, stages, batch, seqs, rejects, checked)
+                    counts = self._attempt(collection, stages, batch, seqs, rejects, checked)
             except psycopg.DatabaseError as error:
                 if not _per_document(error):
                     raise
+                clean = False
                 if not checked:
-                    self._refusing.add(collection.name)  # the next batches are likely refused too: check first
+                    self._checking.add(collection.name)  # the next batches are likely refused too: check first
                     pending.append((seqs, True))
                 elif len(seqs) == 1:
                     kind, reason = _refusal(error)
-                    _, payload, position = batch.payload(seqs[0])
-                    self._reject(collection.name, kind, reason, batch.payload(seqs[0])[0].format, payload, position)
-                    report.rejected += 1
+                    self._quarantine(collection, batch, seqs[0], kind, reason, report)
                 else:
                     middle = len(seqs) // 2  # the first half first: earlier documents win
                     pending.extend(((seqs[middle:], True), (seqs[:middle], True)))
                 continue
+            clean = clean and not rejects
             for seq, kind, reason in rejects:
-                task, payload, position = batch.payload(seq)
-                self._reject(collection.name, kind, reason, task.format, payload, position)
-                report.rejected += 1
+                self._quarantine(collection, batch, seq, kind, reason, report)
             for stage, count in zip(stages, counts, strict=True):
                 report.tables[stage.target.qualified].add(count)
+        return clean
+
+    def _quarantine(
+        self, collection: CollectionMapping, batch: _Batch, seq: int, kind: str, reason: str, report: CollectionReport
+    ) -> None:
+        """An accepted document refused on the way in: to the quarantine, its key to the refused ones."""
+        task, payload, position = batch.payload(seq)
+        self._reject(collection.name, kind, reason, task.format, payload, position)
+        report.rejected += 1
+        key = batch.key_of.get(seq)
+        if key is not None:
+            self._refused.setdefault(collection.name, set()).add(key)
 
     def _direct(self, collection: CollectionMapping, stages: list[_Stage]) -> bool:
-        """Whether a batch may be copied straight into its tables: a first import (every target table
-        was empty when its collection began loading: no key of the source can be there),
-        insert-only, no reference the loader must check (`missing`). Any refusal rolls the batch back
-        and sends it (and the rest of the collection) through staging."""
-        if self.update or collection.name in self._refusing:
+        """Whether the collection's batches may be copied straight into its tables: a first import
+        (every target table was empty when the collection began loading: no key of the source can be
+        there), insert-only, and every reference with a `missing` rule pointing into an earlier
+        collection whose ids are known (references.py: the documents pointing elsewhere go through
+        staging, where the rule applies). Refused documents are found as _flush says."""
+        if self.update:
             return False
-        if any(column.missing != "keep" for stage in stages for column in stage.target.columns):
-            return False
+        for stage in stages:
+            for column in stage.target.columns:
+                if column.type != "ref" or column.missing == "keep":
+                    continue
+                if column.collection == collection.name or column.collection not in self._known:
+                    return False
         return all(self._empty.get(stage.target.qualified, False) for stage in stages)
 
-    def _copy_direct(self, stages: list[_Stage], batch: _Batch) -> list[TableCounts]:
+    def _copy_direct(self, stages: list[_Stage], batch: _Batch, seqs: list[int]) -> list[TableCounts]:
         counts = [TableCounts() for _ in stages]
+        keep = None if len(seqs) == len(batch.seqs) else set(seqs)
         with self.conn.cursor() as cursor:
             for stage, rows, count in zip(stages, batch.rows, counts, strict=True):
                 target = stage.target
+                if keep is None:
+                    sent, lines = rows.seqs, rows.lines
+                else:
+                    chosen = [(seq, line) for seq, line in zip(rows.seqs, rows.lines, strict=True) if seq in keep]
+                    sent, lines = [seq for seq, _ in chosen], [line for _, line in chosen]
                 statement = sql.SQL("copy {} ({}) from stdin").format(
                     sql.Identifier(target.schema, target.table), stage.columns
                 )
-                with cursor.copy(statement) as copy:  # the lines without their document number
-                    copy.write(b"".join(line[line.index(b"\t") + 1 :] for line in rows.lines))
-                count.staged = count.new = len(rows.lines)
+                try:
+                    with cursor.copy(statement) as copy:
+                        copy.write(b"".join(lines))
+                except psycopg.DatabaseError as error:
+                    if not _per_document(error):
+                        raise
+                    raise _Refused(error, _line_document(error, target.table, sent)) from error
+                count.staged = count.new = len(lines)
         return counts
 
     def _attempt(
@@ -418,13 +597,13 @@ class Loader:
                 statement = sql.SQL("copy {} ({}, {}) from stdin").format(
                     stage.name, sql.Identifier(SEQ), stage.columns
                 )
-                if subset is None:
-                    data = b"".join(rows.lines)
-                    count.staged += len(rows.lines)
-                else:
-                    chosen = [line for seq, line in zip(rows.seqs, rows.lines, strict=True) if seq in subset]
-                    data = b"".join(chosen)
-                    count.staged += len(chosen)
+                chosen = [
+                    b"%d\t%b" % (seq, line)
+                    for seq, line in zip(rows.seqs, rows.lines, strict=True)
+                    if subset is None or seq in subset
+                ]
+                data = b"".join(chosen)
+                count.staged += len(chosen)
                 with cursor.copy(statement) as copy:
                     copy.write(data)
             self._dangling(cursor, collection, stages, counts, rejects)
@@ -564,6 +743,30 @@ class Loader:
             )
         )
         return cursor.rowcount
+
+
+class _Refused(Exception):
+    """The database refused a direct COPY; `document` is the one on the line it named, if it did."""
+
+    def __init__(self, error: psycopg.DatabaseError, document: int | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.document = document
+
+
+_COPY_LINE = re.compile(r"COPY (.+?), line (\d+)")
+
+
+def _line_document(error: psycopg.DatabaseError, table: str, sent: Sequence[int]) -> int | None:
+    """The document whose row the database refused, when the error's outermost context is the COPY
+    line it was reading ("COPY users, line 812"). Foreign keys and AFTER triggers are checked once the
+    last line is in, outside that context: None."""
+    context = (error.diag.context or "").strip().splitlines()
+    match = _COPY_LINE.match(context[-1]) if context else None
+    if match is None or match.group(1) != table:
+        return None
+    line = int(match.group(2))
+    return sent[line - 1] if 1 <= line <= len(sent) else None
 
 
 def _refusal(error: psycopg.DatabaseError) -> tuple[str, str]:

@@ -22,7 +22,8 @@ from api.importer.catalog import TableFacts
 from api.importer.copyrows import copy_line
 from api.importer.mapping import Mapping
 from api.importer.quarantine import record
-from api.importer.sources import Format, Position, RawItem, decode
+from api.importer.references import Checked, checked_references
+from api.importer.sources import Format, Position, RawChunk, decode
 from api.importer.transform import Transformer
 from api.importer.values import RejectReason
 
@@ -35,13 +36,22 @@ class Task:
     format: Format
     file: str
     start: int  # the sequence number of the first item (counted per collection, over all its files)
-    items: list[RawItem]
+    index: int  # the first item's index in the file (the others follow it)
+    offsets: list[int]
+    payloads: list[bytes | str | dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+    def item(self, seq: int) -> tuple[Any, Position]:
+        """The raw item of document `seq`, and where it is."""
+        at = seq - self.start
+        return self.payloads[at], Position(self.file, self.index + at, self.offsets[at])
 
 
 @dataclass
 class Rows:
-    """One target's rows: `lines[i]` is a COPY text line (with its document's number in front) of
-    document `seqs[i]`."""
+    """One target's rows: `lines[i]` is the COPY text line of a row of document `seqs[i]`."""
 
     seqs: list[int] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)
@@ -56,6 +66,9 @@ class ChunkResult:
     rows: list[Rows] = field(default_factory=list)  # per target: the rows as COPY lines, with their documents
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, kind, quarantine line)
     skipped: int = 0  # unchanged since --since
+    # referenced collection → (documents, the ids they point to): the columns of references.py, for
+    # the loader's routing of a direct COPY
+    refs: dict[str, tuple[list[int], list[Any]]] = field(default_factory=dict)
 
 
 class Worker:
@@ -65,28 +78,33 @@ class Worker:
         self.mapping = mapping
         self.facts = facts
         self.since = since
-        self._transformers: dict[str, tuple[Transformer, tuple[int, ...]]] = {}
+        self._transformers: dict[str, tuple[Transformer, tuple[int, ...], Checked]] = {}
 
-    def _transformer(self, collection: str) -> tuple[Transformer, tuple[int, ...]]:
+    def _transformer(self, collection: str) -> tuple[Transformer, tuple[int, ...], Checked]:
         if collection not in self._transformers:
             transformer = Transformer(self.mapping[collection], self.facts)
             main = self.mapping[collection].main
             key_at = tuple(main.column_names.index(name) for name in main.key)
-            self._transformers[collection] = (transformer, key_at)
+            checked = checked_references(self.mapping, self.facts, self.mapping[collection])
+            self._transformers[collection] = (transformer, key_at, checked)
         return self._transformers[collection]
 
     def __call__(self, task: Task) -> ChunkResult:
-        transformer, key_at = self._transformer(task.collection)
+        transformer, key_at, checked = self._transformer(task.collection)
         key_path = transformer.collection.key_path
-        result = ChunkResult(task.start, len(task.items), rows=[Rows() for _ in transformer.targets])
+        result = ChunkResult(task.start, len(task.payloads), rows=[Rows() for _ in transformer.targets])
+        refs = result.refs
+        for columns in checked:
+            for _, collection in columns:
+                refs.setdefault(collection, ([], []))
         since = self.since
-        for offset, (index, position_offset, payload) in enumerate(task.items):
+        for offset, payload in enumerate(task.payloads):
             seq = task.start + offset
             try:
                 document = decode(task.format, payload)
             except DECODE_ERRORS as error:
                 reason = f"undecodable: {error}"
-                position = Position(task.file, index, position_offset)
+                position = task.item(seq)[1]
                 raw = payload if isinstance(payload, bytes | str) else None
                 result.rejects.append(
                     (seq, "undecodable", record(task.collection, reason, "undecodable", None, position, raw))
@@ -98,17 +116,23 @@ class Worker:
             try:
                 per_target = transformer.rows(document)
             except RejectReason as reason:
-                position = Position(task.file, index, position_offset)
+                position = task.item(seq)[1]
                 line = record(task.collection, str(reason), reason.kind, document, position, None, key_path)
                 result.rejects.append((seq, reason.kind, line))
                 continue
             result.accepted.append(seq)
             main_row = per_target[0][0]
             result.keys.append(main_row[key_at[0]] if len(key_at) == 1 else tuple(main_row[i] for i in key_at))
-            for rows, out in zip(per_target, result.rows, strict=True):
+            for rows, out, columns in zip(per_target, result.rows, checked, strict=True):
                 for row in rows:
                     out.seqs.append(seq)
-                    out.lines.append(copy_line(seq, row))
+                    out.lines.append(copy_line(row))
+                    for index, collection in columns:
+                        value = row[index]
+                        if value is not None:
+                            seqs, ids = refs[collection]
+                            seqs.append(seq)
+                            ids.append(value)
         return result
 
 
@@ -170,14 +194,8 @@ class ChunkRunner:
             self._pool = None
 
 
-def chunks(collection: str, fmt: Format, file: str, items: Iterable[RawItem], start: int, size: int) -> Iterator[Task]:
-    """Group a file's raw items into tasks of `size`, numbering documents from `start`."""
-    batch: list[RawItem] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield Task(collection, fmt, file, start, batch)
-            start += len(batch)
-            batch = []
-    if batch:
-        yield Task(collection, fmt, file, start, batch)
+def chunks(collection: str, fmt: Format, file: str, raw: Iterable[RawChunk], start: int) -> Iterator[Task]:
+    """A file's raw chunks as tasks, numbering documents from `start`."""
+    for index, offsets, payloads in raw:
+        yield Task(collection, fmt, file, start, index, offsets, payloads)
+        start += len(payloads)

@@ -99,6 +99,14 @@ class RawItem(NamedTuple):
     payload: bytes | str | dict[str, Any]
 
 
+class RawChunk(NamedTuple):
+    """Consecutive raw items of one file: item i is its document #index+i, at offsets[i]."""
+
+    index: int
+    offsets: list[int]
+    payloads: list[bytes | str | dict[str, Any]]
+
+
 # -- decoding ------------------------------------------------------------------------------------
 _fromisoformat = dt.datetime.fromisoformat
 
@@ -249,6 +257,96 @@ def _container(path: Path) -> Literal["array", "lines", "object"]:
         except ValueError:
             return "object"  # a pretty-printed object: a json-server database or a lone document
         return "lines"
+
+
+def iter_chunks(source: SourceFile, size: int) -> Iterator[RawChunk]:
+    """The raw items of one file in chunks of `size` (the last one shorter), lazily and in order. BSON
+    and JSON lines are cut from large reads without an object per item (the main process does this
+    for every document); other containers go through iter_raw."""
+    try:
+        if source.format == "bson" and not source.path.name.endswith(".gz"):
+            yield from _bson_chunks(source.path, str(source.path), size)
+            return
+        if (
+            source.format != "bson"
+            and source.member is None
+            and not source.path.name.endswith(".gz")
+            and _container(source.path) == "lines"
+        ):
+            yield from _line_chunks(source.path, size)
+            return
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as error:
+        raise SourceError(f"{source.path}: cannot be read: {error}") from None
+    offsets: list[int] = []
+    payloads: list[bytes | str | dict[str, Any]] = []
+    first = 0
+    for index, offset, payload in iter_raw(source):
+        if not payloads:
+            first = index
+        offsets.append(offset)
+        payloads.append(payload)
+        if len(payloads) >= size:
+            yield RawChunk(first, offsets, payloads)
+            offsets, payloads = [], []
+    if payloads:
+        yield RawChunk(first, offsets, payloads)
+
+
+def _bson_chunks(path: Path, name: str, size: int) -> Iterator[RawChunk]:
+    index = offset = 0  # offset: of buffer[0] in the file
+    position = 0
+    offsets: list[int] = []
+    payloads: list[bytes | str | dict[str, Any]] = []
+    with open(path, "rb", buffering=0) as handle:
+        buffer = handle.read(_CHUNK)
+        while True:
+            if len(buffer) - position < 4:
+                more = handle.read(_CHUNK)
+                if not more:
+                    if position < len(buffer):
+                        raise SourceError(f"{name}: corrupt BSON at byte {offset + position} (document size -1)")
+                    break
+                buffer, offset, position = buffer[position:] + more, offset + position, 0
+                continue
+            length = int.from_bytes(buffer[position : position + 4], "little")
+            if not 5 <= length <= MAX_BSON_SIZE:
+                raise SourceError(f"{name}: corrupt BSON at byte {offset + position} (document size {length})")
+            end = position + length
+            if end > len(buffer):
+                more = handle.read(max(_CHUNK, length))
+                if not more:
+                    raise SourceError(
+                        f"{name}: truncated BSON document #{index + len(payloads)} at byte {offset + position}"
+                    )
+                buffer, offset, position = buffer[position:] + more, offset + position, 0
+                continue
+            offsets.append(offset + position)
+            payloads.append(buffer[position:end])
+            position = end
+            if len(payloads) >= size:
+                yield RawChunk(index, offsets, payloads)
+                index += len(payloads)
+                offsets, payloads = [], []
+    if payloads:
+        yield RawChunk(index, offsets, payloads)
+
+
+def _line_chunks(path: Path, size: int) -> Iterator[RawChunk]:
+    index = offset = 0
+    offsets: list[int] = []
+    payloads: list[bytes | str | dict[str, Any]] = []
+    with open(path, "rb", buffering=_CHUNK) as handle:
+        for line in handle:
+            if not line.isspace():
+                offsets.append(offset)
+                payloads.append(line)
+                if len(payloads) >= size:
+                    yield RawChunk(index, offsets, payloads)
+                    index += len(payloads)
+                    offsets, payloads = [], []
+            offset += len(line)
+    if payloads:
+        yield RawChunk(index, offsets, payloads)
 
 
 def iter_raw(source: SourceFile) -> Iterator[RawItem]:

@@ -180,7 +180,7 @@ def test_update_mode_reports_changed_rows(conn, mapping, facts, tmp_path: Path) 
 
 PRECHECK_SCHEMA = """
 create schema pre;
-create table pre.teams (id uuid primary key, name text not null);
+create table pre.teams (id uuid primary key, name text not null unique);
 create table pre.people (id uuid primary key, legacy_id text unique, email text not null unique,
                          team_id uuid references pre.teams, age integer check (age >= 0));
 """
@@ -202,61 +202,150 @@ PRECHECK_MAPPING = {
 }
 
 
-@pytest.mark.parametrize("bulk_checks", [True, False])
-def test_refused_documents_are_found_in_bulk_or_by_splitting(
-    database_url: str, tmp_path: Path, monkeypatch, bulk_checks: bool
-) -> None:
-    """Duplicate e-mails and dangling foreign keys are found by one set of bulk checks (after the
-    first, direct attempt); without them, by splitting the batch. Both give the same rows and reasons; a CHECK
-    the bulk checks do not know is still found by splitting."""
+def _people_source(directory: Path) -> Path:
+    """Two teams (and one refused in the worker, one by the database), 40 people: a duplicate e-mail,
+    two dangling teams, one of each refused team, a CHECK the bulk checks do not know."""
+    directory.mkdir()
+    teams = [{"id": 1, "name": "Red"}, {"id": 2, "name": "Blue"}, {"id": 3}, {"id": 4, "name": "Red"}]
+    (directory / "teams.json").write_text(json.dumps(teams))
+    people = [{"id": 100 + n, "email": f"p{n}@x.test", "team": 1 + n % 2, "age": 20} for n in range(40)]
+    people[7]["email"] = people[3]["email"]  # a duplicate in the batch: the first one keeps it
+    people[9]["team"] = people[12]["team"] = 99  # no such team
+    people[20]["team"], people[21]["team"] = 3, 4  # teams that were refused
+    people[30]["age"] = -1  # a CHECK: only the database knows it
+    (directory / "people.json").write_text(json.dumps(people))
+    return directory
+
+
+def _check_people(conn: psycopg.Connection, report: ImportReport, quarantine: Path) -> None:
+    """Whichever way they were found, the same documents refused for the same reasons."""
+    teams, people = by_name(report)["teams"], by_name(report)["people"]
+    assert (teams.imported, teams.rejected) == (2, 2) and teams.balanced
+    assert (people.imported, people.rejected) == (34, 6) and people.balanced
+    entries = {(entry["collection"], entry["_id"]): entry for entry in read_quarantine(quarantine)}
+    assert entries["teams", 3]["kind"] == "name: missing required field"
+    assert entries["teams", 4]["kind"] == "database: UniqueViolation (teams_name_key)"
+    assert entries["people", 107]["kind"] == "database: UniqueViolation (people_email_key)"
+    assert "Key (email)=(p3@x.test) already exists" in entries["people", 107]["reason"]
+    for dangling in (109, 112, 120, 121):
+        assert entries["people", dangling]["kind"] == "database: ForeignKeyViolation (people_team_id_fkey)"
+        assert 'is not present in table "teams"' in entries["people", dangling]["reason"]
+    assert entries["people", 130]["kind"] == "database: CheckViolation (people_age_check)"
+    emails = conn.execute("select email from pre.people where legacy_id in ('103', '107')").fetchall()
+    assert emails == [("p3@x.test",)]
+
+
+@pytest.fixture
+def counted(monkeypatch) -> list[tuple[str, str]]:
+    """The loader's attempts at loading a batch: (table or collection, how)."""
     from api.importer import loader as loader_module
+
+    attempts: list[tuple[str, str]] = []
+    attempt, copy_direct = loader_module.Loader._attempt, loader_module.Loader._copy_direct
+
+    def counting(self, collection, stages, batch, seqs, rejects, checked=False):
+        attempts.append((collection.name, "checked" if checked else "staged"))
+        return attempt(self, collection, stages, batch, seqs, rejects, checked)
+
+    def counting_direct(self, stages, batch, seqs):
+        attempts.append((stages[0].target.table, "direct"))
+        return copy_direct(self, stages, batch, seqs)
+
+    monkeypatch.setattr(loader_module.Loader, "_attempt", counting)
+    monkeypatch.setattr(loader_module.Loader, "_copy_direct", counting_direct)
+    return attempts
+
+
+@pytest.fixture
+def pre_conn(database_url: str):
     from api.importer.catalog import check_mapping
     from api.importer.mapping import parse_mapping
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(PRECHECK_SCHEMA.encode())
         mapping = parse_mapping(PRECHECK_MAPPING)
-        facts = check_mapping(conn, mapping)
-        source = tmp_path / "seed"
-        source.mkdir()
-        (source / "teams.json").write_text(json.dumps([{"id": 1, "name": "Red"}, {"id": 2, "name": "Blue"}]))
-        people = [{"id": 100 + n, "email": f"p{n}@x.test", "team": 1 + n % 2, "age": 20} for n in range(40)]
-        people[7]["email"] = people[3]["email"]  # a duplicate in the batch: the first one keeps it
-        people[9]["team"] = people[12]["team"] = 99  # no such team
-        people[30]["age"] = -1  # a CHECK: only splitting finds it
-        (source / "people.json").write_text(json.dumps(people))
-        attempts: list[tuple[str, str]] = []
-        attempt, copy_direct = loader_module.Loader._attempt, loader_module.Loader._copy_direct
+        yield conn, mapping, check_mapping(conn, mapping)
 
-        def counting(self, collection, stages, batch, seqs, rejects, checked=False):
-            attempts.append((collection.name, "checked" if checked else "staged"))
-            return attempt(self, collection, stages, batch, seqs, rejects, checked)
 
-        def counting_direct(self, stages, batch):
-            attempts.append((stages[0].target.table, "direct"))
-            return copy_direct(self, stages, batch)
+def test_first_import_copies_around_refused_documents(pre_conn, tmp_path: Path, counted) -> None:
+    """A first import copies straight into the tables: a document the database refuses on a COPY line
+    (a unique key, a CHECK) is quarantined and the rest copied again; documents pointing at a team
+    that is not in its table go through the bulk checks on their own. No splitting."""
+    conn, mapping, facts = pre_conn
+    quarantine = tmp_path / "q.jsonl"
+    report = run(conn, mapping, facts, _people_source(tmp_path / "seed"), quarantine)
+    _check_people(conn, report, quarantine)
+    assert counted == [
+        ("teams", "direct"),  # refused on the line of team 4 (its name is taken)
+        ("teams", "direct"),
+        ("people", "direct"),  # refused on the line of 107 (its e-mail is taken)
+        ("people", "direct"),  # refused on the line of 130 (the CHECK)
+        ("people", "direct"),  # the 34 others
+        ("people", "checked"),  # the 4 pointing at no team: refused by the bulk checks
+    ], counted
 
-        monkeypatch.setattr(loader_module.Loader, "_attempt", counting)
-        monkeypatch.setattr(loader_module.Loader, "_copy_direct", counting_direct)
-        if not bulk_checks:
-            monkeypatch.setattr(loader_module.precheck, "refusals", lambda cursor, stages, update: {})
-        quarantine = tmp_path / "q.jsonl"
-        report = run(conn, mapping, facts, source, quarantine)
+
+@pytest.mark.parametrize("bulk_checks", [True, False])
+def test_refused_documents_are_found_in_bulk_or_by_splitting(
+    pre_conn, tmp_path: Path, monkeypatch, counted, bulk_checks: bool
+) -> None:
+    """Through the staging tables (the tables not empty: no direct COPY), duplicate e-mails and
+    dangling foreign keys are found by one set of bulk checks after the first refusal; without them,
+    by splitting the batch. Both give the same rows and reasons; a CHECK the bulk checks do not know
+    is still found by splitting."""
+    from api.importer import loader as loader_module
+
+    conn, mapping, facts = pre_conn
+    conn.execute("insert into pre.teams values (gen_random_uuid(), 'Green')")
+    conn.execute("insert into pre.people (id, email) values (gen_random_uuid(), 'someone@x.test')")
+    if not bulk_checks:
+        monkeypatch.setattr(loader_module.precheck, "refusals", lambda cursor, stages, update: {})
+    quarantine = tmp_path / "q.jsonl"
+    report = run(conn, mapping, facts, _people_source(tmp_path / "seed"), quarantine)
+    _check_people(conn, report, quarantine)
+    tries = sum(1 for name, _ in counted if name == "people")
+    # refused, then checked (the CHECK refuses it again), then split down to document 130
+    assert counted[:2] == [("teams", "staged"), ("teams", "checked")], counted
+    assert ("people", "staged") in counted and counted[-1][1] == "checked", counted
+    if bulk_checks:
+        assert tries < 20, counted
+    else:
+        assert tries > 20, counted
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_duplicate_key_across_batches_and_files_is_quarantined(pre_conn, tmp_path: Path, jobs: int) -> None:
+    """A document repeating the key of an earlier one — in a later batch, or in another file of the
+    same collection — is quarantined as a duplicate; the first one's row stays as it was, on a first
+    import and on a re-run alike."""
+    conn, mapping, facts = pre_conn
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "teams.json").write_text(json.dumps([{"id": 1, "name": "Red"}]))
+    people = [{"id": 100 + n, "email": f"p{n}@x.test", "team": 1} for n in range(10)]
+    people.append({"id": 102, "email": "again@x.test", "team": 1})  # a later batch than #2
+    (first / "people.json").write_text(json.dumps(people))
+    (second / "people.json").write_text(
+        json.dumps([{"id": 105, "email": "other@x.test"}, {"id": 200, "email": "new@x.test"}])
+    )
+    runs = []
+    for attempt in (1, 2):
+        quarantine = tmp_path / f"q{attempt}.jsonl"
+        with Quarantine(quarantine) as sink:
+            loader = Loader(conn, mapping, facts, sink, progress=False, batch_size=4, chunk_size=2, jobs=jobs)
+            report = loader.run(discover([first, second]))
         people_report = by_name(report)["people"]
-        assert people_report.imported == 36 and people_report.rejected == 4 and people_report.balanced
-        entries = {entry["_id"]: entry for entry in read_quarantine(quarantine)}
-        assert entries[107]["kind"] == "database: UniqueViolation (people_email_key)"
-        assert "Key (email)=(p3@x.test) already exists" in entries[107]["reason"]
-        assert entries[109]["kind"] == entries[112]["kind"] == "database: ForeignKeyViolation (people_team_id_fkey)"
-        assert 'is not present in table "teams"' in entries[109]["reason"]
-        assert entries[130]["kind"] == "database: CheckViolation (people_age_check)"
-        emails = conn.execute("select email from pre.people where legacy_id in ('103', '107')").fetchall()
-        assert emails == [("p3@x.test",)]
-        tries = sum(1 for name, _ in attempts if name == "people")
-        # a first import: straight into the tables; refused, then checked (the CHECK refuses it again),
-        # then split down to document 130
-        assert attempts[:3] == [("teams", "direct"), ("people", "direct"), ("people", "checked")], attempts
-        if bulk_checks:
-            assert tries < 20, attempts
-        else:
-            assert tries > 20, attempts
+        assert people_report.documents == 13 and people_report.rejected == 2 and people_report.balanced
+        entries = sorted(read_quarantine(quarantine), key=lambda entry: entry["_id"])
+        assert [(e["_id"], e["kind"]) for e in entries] == [
+            (102, "duplicate key in the source"),
+            (105, "duplicate key in the source"),
+        ]
+        assert entries[0]["document"]["email"] == "again@x.test" and entries[0]["source"]["index"] == 10
+        assert "also document #2)" in entries[0]["reason"]
+        assert f"also document #5 of {first / 'people.json'}" in entries[1]["reason"]
+        runs.append(people_report.tables["pre.people"])
+    assert runs[0].new == 11 and runs[1].new == 0 and runs[1].unchanged == 11 and runs[1].differs == 0
+    emails = conn.execute("select legacy_id, email from pre.people where legacy_id in ('102', '105') order by 1")
+    assert emails.fetchall() == [("102", "p2@x.test"), ("105", "p5@x.test")]

@@ -153,6 +153,24 @@ def test_readers_positions_gzip_and_arrays(tmp_path: Path, monkeypatch) -> None:
     (broken,) = sources.discover([tmp_path / "broken.bson"])
     with pytest.raises(sources.SourceError, match="truncated BSON document #49"):
         list(sources.iter_raw(broken))
+    with pytest.raises(sources.SourceError, match="truncated BSON document #49"):
+        list(sources.iter_chunks(broken, 7))
+
+    # the chunked reader (what the loader uses) cuts the same items as iter_raw, reads straddling
+    (tmp_path / "blank-lines.json").write_text("\n  \n".join(lines) + "\n\n", encoding="utf-8")
+    (tmp_path / "odd.bson").write_bytes(data + b"\x05\x00")
+    for name in ("array.json", "lines.json", "blank-lines.json", "dump/db/plain.bson"):
+        (source,) = sources.discover([tmp_path / name])
+        flat = [
+            (chunk.index + i, offset, payload)
+            for chunk in sources.iter_chunks(source, 7)
+            for i, (offset, payload) in enumerate(zip(chunk.offsets, chunk.payloads, strict=True))
+        ]
+        assert flat == [tuple(item) for item in sources.iter_raw(source)], name
+        assert len(flat) == 50
+    (odd,) = sources.discover([tmp_path / "odd.bson"])
+    with pytest.raises(sources.SourceError, match="corrupt BSON at byte"):
+        list(sources.iter_chunks(odd, 7))
 
 
 def test_rewrites_conditions_companions_and_variables() -> None:
@@ -223,10 +241,10 @@ def test_uuids_and_copy_lines_match_the_reference_implementations(monkeypatch) -
         2**40,
     )
     expected = (
-        b"7\t" + legacy_uuid("users", OID).encode() + b"\ttab\\there, a backslash \\\\ and\\nlines\\r\t\\N\tt\t87.50\t"
+        legacy_uuid("users", OID).encode() + b"\ttab\\there, a backslash \\\\ and\\nlines\\r\t\\N\tt\t87.50\t"
         b'2024-01-02 03:04:05.600000+00:00\t2024-01-02\t{a,"b,c","q\\\\"",\xc3\xbc}\t'
         b'{"a": [1, "\xe2\x9c\x93"]}\t1099511627776\n'
     )
-    assert copyrows.copy_line(7, row) == expected  # psycopg's formatter
+    assert copyrows.copy_line(row) == expected  # psycopg's formatter
     monkeypatch.setattr(copyrows, "_format_row_text", None)
-    assert copyrows.copy_line(7, row) == expected  # the fallback without it
+    assert copyrows.copy_line(row) == expected  # the fallback without it
