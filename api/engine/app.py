@@ -8,7 +8,7 @@ sent as they are.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import psycopg
 from aiohttp import web
@@ -27,13 +27,15 @@ from api.engine.openapi import (
 )
 from api.engine.read_plan import plan_read, relation_not_found
 from api.engine.request import WRITE_METHODS, ApiRequest, parse_request
-from api.engine.response import error_response, read_response, void_response
+from api.engine.response import content_location, error_response, read_response, void_response
 from api.engine.rpc_plan import plan_rpc, rpc_allow
-from api.engine.schema_cache import SchemaCacheHolder
+from api.engine.schema_cache import SchemaCache, SchemaCacheHolder
 from api.engine.settings import EngineSettings
+from api.engine.shapes import ReadTemplate, Shape, ShapeCache, shape_of
 from api.engine.sql_read import Statement, build_explain, build_read, explain, planned_rows
 from api.engine.sql_rpc import build_rpc
 from api.engine.sql_write import build_write
+from api.engine.timing import OFF as TIMER_OFF
 from api.engine.timing import StageTimer
 from api.engine.tx import Executor, RequestContext
 from api.engine.write_plan import plan_write
@@ -51,9 +53,10 @@ class RestEngine:
     schema_cache: SchemaCacheHolder
     executor: Executor
     max_body: int = 10 * 1024 * 1024  # the application's client_max_size, named in 413 errors
+    shapes: ShapeCache = field(default_factory=ShapeCache)  # read statements by request shape
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        timer = StageTimer(self.settings.server_timing_enabled)
+        timer = StageTimer(True) if self.settings.server_timing_enabled else TIMER_OFF
         response = await self.respond(request, timer)
         timer.mark("response")
         if (timing := timer.header()) is not None:
@@ -65,6 +68,8 @@ class RestEngine:
         try:
             identity = self.verifier.verify(request.headers.get("Authorization"))
             timer.mark("jwt")
+            if request.method in READ_METHODS and (shaped := self.shaped(request, timer)) is not None:
+                return await self.read_shaped(request, *shaped, identity, timer)
             body = await request.read() if request.method not in READ_METHODS else None
             api = parse_request(
                 request.method,
@@ -140,6 +145,41 @@ class RestEngine:
         assert row is not None
         total = row[0] if plan.count == "exact" else planned
         return read_response(api, media, plan.root.range.offset, count, row, total)
+
+    def shaped(self, request: web.Request, timer: StageTimer) -> tuple[ReadTemplate, Shape, SchemaCache] | None:
+        """The cached template for this read's shape, if it has one (building it on first sight)."""
+        cache = self.schema_cache.current
+        if cache is None:
+            return None
+        rel_url = request.rel_url
+        shape = shape_of(request.method, rel_url.raw_path, rel_url.raw_query_string, request.headers)
+        if shape is None:
+            return None
+        template = self.shapes.template(shape, request.headers, cache, self.settings)
+        if template is None:  # the ordinary path parses and plans it
+            return None
+        timer.mark("parse")
+        timer.mark("plan")  # nothing left to plan: the template was built for an earlier request
+        return template, shape, cache
+
+    async def read_shaped(
+        self,
+        request: web.Request,
+        template: ReadTemplate,
+        shape: Shape,
+        cache: SchemaCache,
+        identity: Identity,
+        timer: StageTimer,
+    ) -> web.StreamResponse:
+        """`read` for a request whose statement was built before for its shape: bind and run."""
+        api = template.api
+        context = request_context(request, api, identity, self.settings, cache.role_settings.get(identity.role, ()))
+        (row,) = await self.executor.run(context, [template.statement(shape.values)], read_only=True)
+        timer.mark("transaction")
+        assert row is not None
+        total = row[0] if template.count == "exact" else None
+        location = content_location(api.target, shape.params)
+        return read_response(api, template.media, template.offset, template.count, row, total, location)
 
     async def write(
         self, request: web.Request, api: ApiRequest, identity: Identity, cache, timer: StageTimer
@@ -230,7 +270,7 @@ def request_context(
     settings: EngineSettings,
     role_settings: tuple[tuple[str, str], ...] = (),
 ) -> RequestContext:
-    headers = {name.lower(): value for name, value in request.headers.items() if name.lower() != "cookie"}
+    headers = {lower: value for name, value in request.headers.items() if (lower := name.lower()) != "cookie"}
     return RequestContext(
         role=identity.role,
         claims_json=identity.claims_json,

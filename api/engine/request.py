@@ -247,13 +247,25 @@ def parse_request(
     """Parse one request. ``path`` is the raw (still percent-encoded) path below the API root,
     ``query_string`` the raw text after ``?``; ``headers`` may be a multidict (repeated ``Prefer``
     headers are merged) or a plain mapping (names matched case-insensitively)."""
+    return parse_request_params(method, path, split_query_string(query_string), headers, body, schemas=schemas)
+
+
+def parse_request_params(
+    method: str,
+    path: str,
+    params: tuple[QueryParam, ...],
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    schemas: Sequence[str],
+) -> ApiRequest:
+    """``parse_request`` with the query string already split into decoded parameters."""
     method = method.upper()
     target = parse_target(path)
     check_method(method, target)
     schema, schema_from_header = negotiate_schema(method, headers, schemas)
     preferences = parse_prefer(header_values(headers, "prefer"))
 
-    params = split_query_string(query_string)
     parts = _classify(params)
     rpc_lazy = target.kind == "rpc" and method in ("GET", "HEAD", "OPTIONS")
     select = parse_select(parts.select) if parts.select is not None else (Star(),)
@@ -363,12 +375,19 @@ def split_query_string(query_string: str) -> tuple[QueryParam, ...]:
     """Form-decode the query string (``+`` is a space). Like PostgREST (http-types), ``&`` and
     ``;`` both separate pairs; a piece without ``=`` (``?flag``) is ignored."""
     params: list[QueryParam] = []
-    for piece in _SEPARATORS.split(query_string.removeprefix("?")):
+    query_string = query_string.removeprefix("?")
+    pieces = _SEPARATORS.split(query_string) if ";" in query_string else query_string.split("&")
+    for piece in pieces:
         if "=" not in piece:
             continue
         key, value = piece.split("=", 1)
-        params.append(QueryParam(unquote_plus(key, errors="replace"), unquote_plus(value, errors="replace")))
+        params.append(QueryParam(_form_decode(key), _form_decode(value)))
     return tuple(params)
+
+
+def _form_decode(text: str) -> str:
+    """`unquote_plus`, skipped for the common text that has nothing to decode."""
+    return unquote_plus(text, errors="replace") if "%" in text or "+" in text else text
 
 
 @dataclass
@@ -402,6 +421,14 @@ def _classify(params: Iterable[QueryParam]) -> _Classified:
 
 def _last_segment(key: str) -> str:
     return key.rsplit(".", 1)[-1]
+
+
+_NOT_FILTERS = frozenset({"order", "limit", "offset", "and", "or"})
+
+
+def is_filter_key(key: str) -> bool:
+    """Whether a ``key=value`` parameter is a plain filter (not reserved, not a logic tree)."""
+    return key not in RESERVED_KEYS and _last_segment(key) not in _NOT_FILTERS
 
 
 def _predicates(params: Iterable[QueryParam], *, defer_plain: bool) -> tuple[list[Filter], list[QueryParam]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from aiohttp import web
@@ -11,20 +12,27 @@ from api.engine.error_mapping import error_headers
 from api.engine.errors import ApiError
 from api.engine.media import MediaChoice
 from api.engine.ranges import content_range, read_status
-from api.engine.request import ApiRequest
+from api.engine.request import ApiRequest, QueryParam, Target
 
 
-def content_location(api: ApiRequest) -> str:
+def content_location(target: Target, query_params: Iterable[QueryParam]) -> str:
     """PostgREST's Content-Location: the path and the query parameters sorted by key, re-encoded."""
-    params = sorted((p.key, p.value) for p in api.query_params)
+    params = sorted((p.key, p.value) for p in query_params)
     query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in params)
-    path = "/" + (f"rpc/{api.target.name}" if api.target.kind == "rpc" else api.target.name)
+    path = "/" + (f"rpc/{target.name}" if target.kind == "rpc" else target.name)
     return f"{path}?{query}" if query else path
 
 
 def read_response(
-    api: ApiRequest, media: MediaChoice, offset: int, count: str | None, row: tuple, total: int | None
+    api: ApiRequest,
+    media: MediaChoice,
+    offset: int,
+    count: str | None,
+    row: tuple,
+    total: int | None,
+    location: str | None = None,
 ) -> web.Response:
+    """`location`: the Content-Location, when `api` does not hold the request's own query parameters."""
     _, page_total, body, headers_json, status_override = row
     if media.kind == "object" and page_total != 1:
         raise ApiError(406, "PGRST116", "Cannot coerce the result to a single JSON object",
@@ -34,7 +42,7 @@ def read_response(
         raise error
     headers = {
         "Content-Range": content_range(offset, page_total, total),
-        "Content-Location": content_location(api),
+        "Content-Location": location or content_location(api.target, api.query_params),
         "Content-Type": media.content_type,
     }
     if count:

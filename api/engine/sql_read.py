@@ -58,8 +58,9 @@ RESPONSE_COLUMNS = sql.SQL(
 
 @dataclass(frozen=True)
 class Statement:
-    query: sql.Composed
+    query: sql.Composable | bytes
     params: list[Any]
+    utf8: bytes | None = None  # `query` already rendered for a UTF-8 connection (cached statements)
 
 
 @dataclass

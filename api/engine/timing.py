@@ -25,3 +25,6 @@ class StageTimer:
         if not self.enabled or not self._stages:
             return None
         return ", ".join(f"{name};dur={ms:.1f}" for name, ms in self._stages)
+
+
+OFF = StageTimer(False)  # shared when Server-Timing is disabled: marks nothing, so it holds no state

@@ -9,7 +9,6 @@ in a single libpq pipeline, so a read costs one round trip.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from api.engine.error_mapping import pool_timeout_error
 from api.engine.errors import ApiError
+from api.engine.gate import Gate, GateTimeout
 from api.engine.sql_read import Statement
 from api.engine.wire import Pipeline, forget_prepared
 
@@ -68,10 +68,19 @@ class RequestContext:
             self.claims_json,
             self.method,
             self.path,
-            json.dumps(dict(self.headers), separators=(",", ":")),
-            json.dumps(dict(self.cookies), separators=(",", ":")),
+            compact_json(self.headers),
+            compact_json(self.cookies) if self.cookies else "{}",
             search_path_setting(tuple(self.search_path)),
         ]
+
+
+# One encoder for every request: `json.dumps` with separators builds a new one per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
+def compact_json(mapping: Mapping[str, str]) -> str:
+    """`json.dumps(mapping, separators=(",", ":"))`, without building an encoder per call."""
+    return _COMPACT.encode(mapping if isinstance(mapping, dict) else dict(mapping))
 
 
 class Executor:
@@ -85,13 +94,15 @@ class Executor:
         self.pool = pool
         self.pre_request = pre_request
         self.prepare = prepare
-        self._gate: asyncio.Semaphore | None = None
+        self._gate: Gate | None = None
+        # The pre-request call never changes: composed once (rendered per connection encoding).
+        self._pre_request_call = sql.SQL("select {}()").format(sql.Identifier(*pre_request)) if pre_request else None
 
     @property
-    def gate(self) -> asyncio.Semaphore:
+    def gate(self) -> Gate:
         """Requests queue here, not inside the pool: its waiting path is costly under load."""
         if self._gate is None:
-            self._gate = asyncio.Semaphore(self.pool.max_size)
+            self._gate = Gate(self.pool.max_size, self.pool.timeout)
         return self._gate
 
     async def run(
@@ -113,8 +124,14 @@ class Executor:
         """
         await self._enter_gate()
         try:
-            async with self.pool.connection() as conn:
+            # getconn/putconn rather than `pool.connection()`: that context manager also runs the
+            # connection's own exit (a commit through its lock), a no-op here that costs per request.
+            # putconn rolls back or discards a connection left in a transaction or broken.
+            conn = await self.pool.getconn()
+            try:
                 return await self._transaction(conn, context, statements, read_only, rollback, check, all_rows)
+            finally:
+                await self.pool.putconn(conn)
         except PoolTimeout as timeout:
             raise pool_timeout_error() from timeout
         finally:
@@ -122,13 +139,9 @@ class Executor:
 
     async def _enter_gate(self) -> None:
         """Wait for a connection slot, at most the pool's acquisition timeout (then 504 PGRST003)."""
-        if not self.gate.locked():
-            await self.gate.acquire()  # free: no timer needed
-            return
         try:
-            async with asyncio.timeout(self.pool.timeout):  # no extra task, unlike wait_for
-                await self.gate.acquire()
-        except TimeoutError as timeout:
+            await self.gate.acquire()
+        except GateTimeout as timeout:
             raise pool_timeout_error() from timeout
 
     async def _transaction(
@@ -152,10 +165,11 @@ class Executor:
                 pipeline.send(*role_settings_statement(context.role_settings))
             if context.timezone:
                 pipeline.send(SET_TIMEZONE, [context.timezone])
-            if self.pre_request:
-                pipeline.send(sql.SQL("select {}()").format(sql.Identifier(*self.pre_request)), [])
+            if self._pre_request_call is not None:
+                pipeline.send(self._pre_request_call, [])
             for statement in statements:
-                pipeline.send(statement.query, statement.params, keep="all" if all_rows else "first")
+                keep = "all" if all_rows else "first"
+                pipeline.send(statement.query, statement.params, keep=keep, utf8=statement.utf8)
             if check is None:
                 pipeline.send(end)
             try:

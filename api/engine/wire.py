@@ -23,6 +23,7 @@ from psycopg.adapt import PyFormat, Transformer
 
 PREPARED_PER_CONNECTION = 256  # beyond this, new query shapes run unprepared
 _PLACEHOLDER = re.compile(rb"%(%|s)")
+FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
 
 
 @lru_cache(maxsize=2048)
@@ -30,6 +31,11 @@ def numbered(query: bytes) -> bytes:
     """psycopg's `%s` placeholders as PostgreSQL's `$n` (and `%%` as `%`)."""
     counter = iter(range(1, 1 << 16))
     return _PLACEHOLDER.sub(lambda m: b"%" if m.group(1) == b"%" else b"$%d" % next(counter), query)
+
+
+@lru_cache(maxsize=64)
+def _unknown_types(count: int) -> tuple[int, ...]:
+    return (0,) * count  # oid 0: PostgreSQL infers each type, as for psycopg's str parameters
 
 
 def render(query: sql.Composable | bytes | str, context: psycopg.AsyncConnection | None) -> bytes:
@@ -66,29 +72,40 @@ class Pipeline:
         self.transformer = Transformer(conn)
         self.render_context = None if conn.info.encoding == "utf-8" else conn
         self.expected: list[str] = []  # per queued result: "" (ignored), "first" row, or "all" rows
+        self._names: dict[tuple[bytes, tuple[int, ...]], bytes] | None = None  # prepared on conn
+
+    @property
+    def names(self) -> dict[tuple[bytes, tuple[int, ...]], bytes]:
+        if self._names is None:
+            self._names = _prepared.setdefault(self.conn, Prepared()).names
+        return self._names
 
     def send(
-        self, query: sql.Composable | bytes | str, params: Sequence[Any] | None = None, *, keep: bool = False
+        self,
+        query: sql.Composable | bytes | str,
+        params: Sequence[Any] | None = None,
+        *,
+        keep: str = "",
+        utf8: bytes | None = None,
     ) -> None:
         """Queue one statement. With `params` (even empty) the text follows psycopg's placeholder
-        rules (`%s`, `%%`), as a psycopg `execute` would; without, it is sent as it is."""
-        text = render(query, self.render_context)
+        rules (`%s`, `%%`), as a psycopg `execute` would; without, it is sent as it is. `utf8` is
+        `query` rendered already, used when the connection speaks UTF-8."""
+        text = utf8 if utf8 is not None and self.render_context is None else render(query, self.render_context)
         values = types = formats = None
         if params is not None:
             text = numbered(text)
             if params:
-                values = self.transformer.dump_sequence(list(params), [PyFormat.TEXT] * len(params))
-                types = tuple(self.transformer.types)
-                formats = list(self.transformer.formats)
+                values, types, formats = self.dump(params)
         if self.prepare and params:
             assert types is not None
-            prepared = _prepared.setdefault(self.conn, Prepared())
-            name = prepared.names.get((text, types))
-            if name is None and len(prepared.names) < PREPARED_PER_CONNECTION:
-                name = b"campus_%d" % len(prepared.names)
+            names = self.names
+            name = names.get((text, types))
+            if name is None and len(names) < PREPARED_PER_CONNECTION:
+                name = b"campus_%d" % len(names)
                 self.pgconn.send_prepare(name, text, types)
                 self.expected.append("")
-                prepared.names[(text, types)] = name
+                names[(text, types)] = name
             if name is not None:
                 self.pgconn.send_query_prepared(name, values, formats)
                 self.expected.append(keep)
@@ -96,14 +113,22 @@ class Pipeline:
         self.pgconn.send_query_params(text, values, types or None, formats)
         self.expected.append(keep)
 
+    def dump(self, params: Sequence[Any]) -> tuple[list[bytes | None], tuple[int, ...], list[pq.Format] | None]:
+        """Parameters as psycopg dumps them (text format). Strings on a UTF-8 connection — nearly
+        every parameter — are encoded directly, as psycopg's `unknown`-typed str dumper would."""
+        if self.render_context is None and all(type(p) is str and "\0" not in p for p in params):
+            return [p.encode() for p in params], _unknown_types(len(params)), None
+        values = self.transformer.dump_sequence(list(params), [PyFormat.TEXT] * len(params))
+        return values, tuple(self.transformer.types), list(self.transformer.formats)
+
     async def run(self) -> list[tuple[Any, ...] | None]:
         """Flush, wait for every result; the first row of each kept result, or the first error raised."""
         self.pgconn.pipeline_sync()
         results = await _drain(self.pgconn)
         expected, self.expected = self.expected, []
-        failed = next((r for r in results if r.status == pq.ExecStatus.FATAL_ERROR), None)
-        if failed is not None:
-            raise errors.error_from_result(failed, encoding=self.conn.info.encoding)
+        for result in results:
+            if result.status == FATAL_ERROR:
+                raise errors.error_from_result(result, encoding=self.conn.info.encoding)
         rows: list[Any] = []
         for keep, result in zip(expected, results, strict=True):
             if keep == "first":
